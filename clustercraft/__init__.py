@@ -1,0 +1,65 @@
+"""clustercraft: launch, inspect and right-size Dask clusters from inside JupyterLab.
+
+This module holds entry points only; the work lives in ``server/`` (runs in
+jupyter_server) and ``kernel/`` (runs in the IPython kernel).
+"""
+
+from __future__ import annotations
+
+try:
+    from ._version import __version__
+except ImportError:  # running from a source tree that was never built
+    __version__ = "0.0.0"
+
+__all__ = [
+    "__version__",
+    "ClusterInfo",
+    "largest_partitions",
+    "load_partition",
+    "measure",
+    "peak_memory",
+]
+
+_LAZY = {
+    "peak_memory": "clustercraft.kernel.meter",
+    "measure": "clustercraft.kernel.meter",
+    "ClusterInfo": "clustercraft.kernel.widgets",
+    "largest_partitions": "clustercraft.kernel.partitions",
+    "load_partition": "clustercraft.kernel.partitions",
+}
+
+
+def __getattr__(name: str):
+    # Lazy so that the Jupyter server never imports kernel-side code (and vice versa).
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'clustercraft' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
+
+def _jupyter_labextension_paths():
+    return [{"src": "labextension", "dest": "clustercraft"}]
+
+
+def _jupyter_server_extension_points():
+    return [{"module": "clustercraft"}]
+
+
+def _load_jupyter_server_extension(server_app):
+    from .server import load_jupyter_server_extension
+
+    load_jupyter_server_extension(server_app)
+
+
+def load_ipython_extension(ipython):
+    from .kernel import load_ipython_extension as _load
+
+    _load(ipython)
+
+
+def unload_ipython_extension(ipython):
+    from .kernel import unload_ipython_extension as _unload
+
+    _unload(ipython)
