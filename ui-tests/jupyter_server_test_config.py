@@ -1,0 +1,7 @@
+"""Server configuration for the Galata tests: a temporary root, no token, loopback only."""
+
+from jupyterlab.galata import configure_jupyter_server
+
+configure_jupyter_server(c)  # noqa: F821 (c is injected by traitlets)
+c.ServerApp.ip = "127.0.0.1"  # noqa: F821
+c.ServerApp.open_browser = False  # noqa: F821
