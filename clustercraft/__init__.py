@@ -14,6 +14,7 @@ except ImportError:  # running from a source tree that was never built
 __all__ = [
     "__version__",
     "ClusterInfo",
+    "check_partitions",
     "largest_partitions",
     "load_partition",
     "measure",
@@ -26,6 +27,7 @@ _LAZY = {
     "ClusterInfo": "clustercraft.kernel.widgets",
     "largest_partitions": "clustercraft.kernel.partitions",
     "load_partition": "clustercraft.kernel.partitions",
+    "check_partitions": "clustercraft.kernel.partitions",
 }
 
 
