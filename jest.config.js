@@ -1,10 +1,10 @@
-// Plain ts-jest: the units under test import no JupyterLab packages.
+// Plain ts-jest in jsdom: the units under test are the model, formatting and the table renderer.
 module.exports = {
   testEnvironment: 'jsdom',
   roots: ['<rootDir>/src'],
-  testRegex: 'src/.*/__tests__/.*\\.spec\\.ts$',
+  testRegex: '/__tests__/.*\\.spec\\.ts$',
   transform: {
     '^.+\\.tsx?$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }]
   },
-  moduleNameMapper: { '\\.(css)$': '<rootDir>/src/__tests__/style-mock.js' }
+  moduleNameMapper: { '\\.(css|svg)$': '<rootDir>/jest/file-mock.js' }
 };

@@ -5,3 +5,4 @@ from jupyterlab.galata import configure_jupyter_server
 configure_jupyter_server(c)  # noqa: F821 (c is injected by traitlets)
 c.ServerApp.ip = "127.0.0.1"  # noqa: F821
 c.ServerApp.open_browser = False  # noqa: F821
+c.ServerApp.allow_root = True  # noqa: F821 (CI runs as root)

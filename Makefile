@@ -1,0 +1,76 @@
+# Two commands do all the set-up on a fresh machine: `make lab` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+STAMPS := .make
+LAB_ARGS ?=
+CHROMIUM ?= /usr/bin/chromium
+
+export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export DEBIAN_FRONTEND := noninteractive
+
+.PHONY: help lab test lint pytest jest ui-test build env chromium clean
+
+help:
+	@echo "make lab    create .venv, build, start JupyterLab on examples/ (LAB_ARGS=... passes through)"
+	@echo "make test   lint, pytest, jest and the Galata end-to-end tests in headless Chromium"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# npm ci from the committed lock file; redone only when package.json or the lock change.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+# Editable install with the test extras; the labextension is built and linked.
+$(STAMPS)/env: pyproject.toml $(BIN)/python node_modules/.package-lock.json
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[test,bench,examples]"
+	@mkdir -p $(STAMPS) && touch $@
+
+env: $(STAMPS)/env
+
+build: env
+	npm run build
+	jupyter labextension develop --overwrite . > /dev/null
+	jupyter server extension enable clustercraft > /dev/null
+
+lab: build
+	cd examples && jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+
+chromium:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+		echo "installing Debian's chromium"; \
+		apt-get update -qq && apt-get install -y -qq chromium > /dev/null; \
+	fi
+
+lint: env
+	ruff check clustercraft bench examples ui-tests
+	ruff format --check clustercraft bench examples ui-tests
+	npm run lint
+
+pytest: env
+	pytest
+
+jest: env
+	npm test
+
+ui-test: build chromium
+	cd ui-tests && CHROMIUM=$(CHROMIUM) playwright test
+
+# Every runner runs and prints its summary; any failure fails the whole command.
+test: build chromium
+	@status=0; \
+	for target in lint pytest jest ui-test; do \
+		echo "==> make $$target"; \
+		$(MAKE) --no-print-directory $$target || { echo "==> make $$target FAILED"; status=1; }; \
+	done; \
+	exit $$status
+
+clean:
+	rm -rf $(STAMPS) lib clustercraft/labextension tsconfig.tsbuildinfo ui-tests/test-results

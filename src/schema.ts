@@ -1,0 +1,64 @@
+/**
+ * The one schema shared by the sidebar panel and the inline widget.
+ * Mirrors clustercraft/schema.py and the cluster object of the REST API.
+ */
+
+/** One worker, as the scheduler reports it. Byte counts in bytes, times in epoch seconds. */
+export interface IWorkerRow {
+  name: string;
+  address: string;
+  nthreads: number;
+  memory_limit: number;
+  memory: number;
+  managed_bytes: number;
+  spilled_bytes: number;
+  cpu: number;
+  status: string;
+  nanny: string | null;
+  local_directory: string | null;
+  dashboard: string | null;
+  last_seen: number;
+}
+
+export type ClusterStatus = 'starting' | 'running' | 'closing' | 'lost';
+
+export interface IAdaptRange {
+  minimum: number;
+  maximum: number;
+}
+
+/** A cluster as the server (or the kernel widget) describes it. */
+export interface ICluster {
+  id: string;
+  name: string;
+  status: ClusterStatus;
+  scheduler_address: string;
+  dashboard_link: string | null;
+  n_workers: number;
+  /** The target worker count, for "2 / 4 workers" progress. */
+  requested_workers?: number;
+  total_threads: number;
+  total_memory: number;
+  memory_used: number;
+  processes: boolean;
+  adapt: IAdaptRange | null;
+  started: number;
+  workers: IWorkerRow[];
+}
+
+/** The columns of a worker row, in display order. */
+export const WORKER_FIELDS: (keyof IWorkerRow)[] = [
+  'name',
+  'address',
+  'nthreads',
+  'memory_limit',
+  'memory',
+  'managed_bytes',
+  'spilled_bytes',
+  'cpu',
+  'status',
+  'nanny',
+  'local_directory',
+  'dashboard',
+  'last_seen'
+];
