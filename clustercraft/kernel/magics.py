@@ -2,6 +2,95 @@
 
 from __future__ import annotations
 
+import ast
+from types import CodeType
+
+from IPython.core import magic_arguments
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, magics_class
+from IPython.display import display
+
+from .meter import PeakMeter
+from .report import PeakReport
+
+LAST_REPORT = "_peakmem"  # user-namespace name of the latest report, even after an error
+
 
 def register(ipython) -> None:
     """Register clustercraft's magics and display hooks on ``ipython``."""
+    ipython.register_magics(PeakMemMagics)
+
+
+@magics_class
+class PeakMemMagics(Magics):
+    @magic_arguments.magic_arguments()
+    @magic_arguments.argument(
+        "--factor",
+        type=float,
+        help="safety factor over the peak need (default 2, or 1.5 from 8 workers)",
+    )
+    @magic_arguments.argument("--workers", type=int, help="number of workers to size for")
+    @magic_arguments.argument(
+        "--memory-available", help="memory per node, e.g. 100GB (default: this machine)"
+    )
+    @magic_arguments.argument("--cores", type=int, help="cores per node (default: this machine)")
+    @magic_arguments.argument("--no-gc", action="store_true", help="skip gc.collect() before")
+    @magic_arguments.argument(
+        "--quiet", "-q", action="store_true", help=f"show nothing; the report is in {LAST_REPORT}"
+    )
+    @magic_arguments.argument(
+        "--method", choices=("auto", "hwm", "sampled"), default="auto", help="how to measure"
+    )
+    @line_cell_magic
+    def peakmem(self, line: str, cell: str | None = None) -> PeakReport | None:
+        """Run a cell (``%%peakmem``) or a statement (``%peakmem f(x)``), report its peak memory.
+
+        The report (peak, baseline, increment, retained, duration, method, timeline,
+        children_peak, recommendation) is returned, so ``report = _`` works. If the code
+        raises, the report is shown and the exception propagates.
+        """
+        __tracebackhide__ = True  # the user's traceback starts in their cell, not here
+        args, statement = magic_arguments.parse_argstring(self.peakmem, line, partial=True)
+        if cell is not None and statement:
+            raise UsageError(f"%%peakmem takes options only, not {' '.join(statement)!r}")
+        body, last = self._compile(cell if cell is not None else " ".join(statement))
+        meter = self._meter(args)
+        namespace = self.shell.user_ns
+        try:
+            with meter:
+                exec(body, namespace)
+                result = eval(last, namespace) if last is not None else None
+        finally:
+            if meter.report is not None:
+                namespace[LAST_REPORT] = meter.report
+                # Shown here only on error: on success the return value is displayed.
+                if meter.report.error and not args.quiet:
+                    display(meter.report)
+        meter.report.result = result
+        return None if args.quiet else meter.report
+
+    def _meter(self, args) -> PeakMeter:
+        try:
+            return PeakMeter(
+                method=args.method,
+                gc_collect=not args.no_gc,
+                factor=args.factor,
+                n_workers=args.workers,
+                memory_available=args.memory_available,
+                cores=args.cores,
+            )
+        except ValueError as error:
+            raise UsageError(f"%peakmem: {error}") from None
+
+    def _compile(self, source: str) -> tuple[CodeType, CodeType | None]:
+        """The code to exec, and the trailing expression to evaluate for ``.result``."""
+        if not source.strip():
+            raise UsageError("%peakmem needs a statement, or use %%peakmem on a cell")
+        shell = self.shell
+        transformed = shell.transform_cell(source)
+        filename = shell.compile.cache(transformed, shell.execution_count, raw_code=source)
+        tree = shell.transform_ast(shell.compile.ast_parse(transformed, filename))
+        last = None
+        if tree.body and isinstance(tree.body[-1], ast.Expr):
+            last = shell.compile(ast.Expression(tree.body.pop().value), filename, "eval")
+        return shell.compile(tree, filename, "exec"), last

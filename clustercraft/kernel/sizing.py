@@ -1,0 +1,218 @@
+"""The cluster a measured peak implies: workers, threads per worker, memory limit, and why."""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import asdict, dataclass, field
+
+import psutil
+from dask.utils import format_bytes, parse_bytes
+
+MiB = 2**20
+GiB = 2**30
+
+# RSS of a Dask worker process before it holds data: measured with distributed 2026.8 on
+# Python 3.11 (LocalCluster, processes=True): 63 MiB fresh, 167 MiB once numpy, pandas,
+# pyarrow and dask.dataframe are imported, which any real analysis task does.
+WORKER_BASE_RSS = 170 * MiB
+WORKER_BASE_NOTE = (
+    "a Dask worker process's own RSS (measured: 63 MiB fresh, 167 MiB with numpy, pandas, "
+    "pyarrow and dask.dataframe imported)"
+)
+
+FEW_WORKERS_FACTOR = 2.0
+MANY_WORKERS_FACTOR = 1.5
+# From this many workers on, the cheaper factor is used (see _factor_reason).
+MANY_WORKERS = 8
+
+# Round limits up to steps a person would type: (limit up to, step).
+READABLE_STEPS = ((4 * GiB, GiB // 4), (32 * GiB, GiB // 2), (math.inf, GiB))
+
+
+@dataclass
+class Recommendation:
+    """A cluster shape: what to pass to ``LocalCluster`` or a job-queue cluster."""
+
+    n_workers: int
+    threads_per_worker: int
+    memory_limit: int
+    rationale: str
+    factor: float
+    need: int
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def readable_size(nbytes: float) -> int:
+    """Round ``nbytes`` up to the next 0.25 GiB (<= 4 GiB), 0.5 GiB (<= 32 GiB) or 1 GiB step."""
+    for upto, step in READABLE_STEPS:
+        if nbytes <= upto:
+            return int(max(1, math.ceil(nbytes / step)) * step)
+    raise AssertionError("unreachable: the last step has no upper bound")
+
+
+def machine_memory() -> int:
+    """Physical memory of this machine, or the cgroup limit when one is lower."""
+    total = psutil.virtual_memory().total
+    try:
+        with open("/sys/fs/cgroup/memory.max") as f:
+            limit = f.read().strip()
+    except OSError:
+        return total
+    return min(total, int(limit)) if limit.isdigit() else total
+
+
+def machine_cores() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return psutil.cpu_count() or 1
+
+
+def as_bytes(value: int | str | None) -> int | None:
+    """Accept ``100GB``-style strings as well as byte counts."""
+    if value is None or isinstance(value, int):
+        return value
+    return parse_bytes(value)
+
+
+def recommend(
+    increment: int,
+    *,
+    baseline: int = 0,
+    children_peak: int = 0,
+    factor: float | None = None,
+    n_workers: int | None = None,
+    memory_available: int | str | None = None,
+    cores: int | None = None,
+    reserved: int = 0,
+    worker_base: int = WORKER_BASE_RSS,
+) -> Recommendation:
+    """Size a cluster for a function whose run on one partition rose ``increment`` bytes.
+
+    ``memory_available`` and ``cores`` describe one node; by default this machine, less
+    ``reserved`` bytes (the measuring kernel, which stays alive next to a local cluster).
+    """
+    here = memory_available is None
+    node_memory = machine_memory() - reserved if here else as_bytes(memory_available)
+    node_cores = cores or machine_cores()
+    need = max(increment, 0) + worker_base
+
+    def workers_per_node(f: float) -> int:
+        return int(max(0, min(node_cores, node_memory // readable_size(need * f))))
+
+    if factor is None:
+        factor = _auto_factor(n_workers or workers_per_node(FEW_WORKERS_FACTOR))
+    limit = readable_size(need * factor)
+    per_node = workers_per_node(factor)
+    count = n_workers or max(per_node, 1)
+
+    where = "this machine" if here else "one node"
+    lines = [
+        f"Need per worker: {format_bytes(max(increment, 0))} measured increment + "
+        f"{format_bytes(worker_base)} for {WORKER_BASE_NOTE} = {format_bytes(need)}; the "
+        "kernel's baseline (imports, notebook state) is left out since a worker has its own.",
+        f"Memory limit = need x {factor:g} = {format_bytes(int(need * factor))}, rounded up to "
+        f"{format_bytes(limit)}. {_factor_reason(factor, count)}",
+        "1 thread per worker: the limit holds one partition in flight; each extra thread "
+        "would run another partition at the same time in the same memory.",
+        _count_reason(
+            count, per_node, n_workers, limit, node_memory, node_cores, where, here and reserved > 0
+        ),
+    ]
+    too_big = per_node == 0 or (here and count > per_node)
+    warnings = _warnings(
+        increment, baseline, children_peak, need, limit, count, too_big, node_memory, where
+    )
+    return Recommendation(
+        n_workers=count,
+        threads_per_worker=1,
+        memory_limit=limit,
+        rationale=" ".join(lines),
+        factor=factor,
+        need=need,
+        warnings=warnings,
+    )
+
+
+def _auto_factor(n_workers: int) -> float:
+    return MANY_WORKERS_FACTOR if n_workers >= MANY_WORKERS else FEW_WORKERS_FACTOR
+
+
+def _factor_reason(factor: float, count: int) -> str:
+    if factor == FEW_WORKERS_FACTOR:
+        return (
+            f"x{factor:g} with only {count} worker(s) (fewer than {MANY_WORKERS}): the peak sits at "
+            "50 % of the limit, below Dask's 60 % spill target, and an out-of-memory restart "
+            "would lose a large share of a small cluster."
+        )
+    if factor == MANY_WORKERS_FACTOR:
+        return (
+            f"x{factor:g} with {count} workers sharing the load: the peak reaches 67 % of the "
+            "limit, past Dask's 60 % spill target but under its 80 % pause threshold, and one "
+            "restart costs little; the saving buys a third more workers."
+        )
+    return f"x{factor:g} as asked."
+
+
+def _count_reason(
+    count: int,
+    per_node: int,
+    asked: int | None,
+    limit: int,
+    node_memory: int,
+    node_cores: int,
+    where: str,
+    less_kernel: bool,
+) -> str:
+    memory = format_bytes(node_memory) + (
+        " (after this kernel's own memory)" if less_kernel else ""
+    )
+    fits = f"{where} has {memory} and {node_cores} core(s), room for {per_node} such worker(s)"
+    if asked:
+        nodes = math.ceil(asked / per_node) if per_node else "no"
+        return f"{asked} workers as asked; {fits}, so they need {nodes} node(s) like it."
+    if per_node == 0:
+        return f"1 worker: {fits}."
+    bound = "cores" if per_node == node_cores else "memory"
+    extra = ""
+    if bound == "cores" and node_memory // per_node > limit:
+        extra = f" Memory would allow up to {format_bytes(node_memory // per_node)} per worker."
+    return f"{count} worker(s): {fits} (bound by {bound}).{extra}"
+
+
+def _warnings(
+    increment: int,
+    baseline: int,
+    children_peak: int,
+    need: int,
+    limit: int,
+    count: int,
+    too_big: bool,
+    node_memory: int,
+    where: str,
+) -> list[str]:
+    warnings = []
+    if too_big:
+        total = f"{count} x {format_bytes(limit)}" if count > 1 else format_bytes(limit)
+        warnings.append(
+            f"The cluster needs {total} but {where} has {format_bytes(node_memory)}: use a "
+            "job-queue cluster on bigger or more nodes (dask-jobqueue, e.g. "
+            f"SLURMCluster(cores=1, processes=1, memory='{format_bytes(limit)}')), or split "
+            "the data into smaller partitions."
+        )
+    if baseline > increment and baseline > 2 * WORKER_BASE_RSS:
+        warnings.append(
+            f"The kernel already held {format_bytes(baseline)} before the cell, more than the "
+            f"cell added ({format_bytes(max(increment, 0))}). If the cell works on data loaded "
+            "earlier (the partition itself), load it inside the measured cell, or each "
+            "worker's need is underestimated."
+        )
+    if children_peak > need // 4:
+        warnings.append(
+            f"Child processes peaked at {format_bytes(children_peak)}; a Dask memory limit "
+            "covers the worker process only, so leave room for its children."
+        )
+    return warnings
