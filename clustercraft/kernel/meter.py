@@ -99,9 +99,10 @@ class Timeline:
     def add(self, t: float, rss: int) -> None:
         self.points.append((t, rss))
         if len(self.points) >= self.max_points:
-            pairs = zip(self.points[0::2], self.points[1::2], strict=False)
-            tail = self.points[-1:] if len(self.points) % 2 else []
-            self.points = [max(a, b, key=lambda p: p[1]) for a, b in pairs] + tail
+            first, rest = self.points[:1], self.points[1:]  # the start stays for the chart
+            pairs = zip(rest[0::2], rest[1::2], strict=False)
+            tail = rest[-1:] if len(rest) % 2 else []
+            self.points = first + [max(a, b, key=lambda p: p[1]) for a, b in pairs] + tail
             self.interval *= 2
 
 
@@ -205,7 +206,9 @@ class Sampler(threading.Thread):
         self.children.poll()
         if self.progress is None:
             return
-        peak = self.max_rss if self.read_peak is None else self.read_peak()
+        if self.read_peak is not None:
+            self.max_rss = max(self.max_rss, self.read_peak())
+        peak = self.max_rss
         try:
             self.progress(rss, peak)
         except Exception as error:  # a broken display must not stop the measurement
@@ -363,9 +366,11 @@ class PeakMeter:
         )
 
     def _peak(self, end: dict[str, int]) -> int:
-        if self.method == "hwm":
-            return end["VmHWM"]
+        # The kernel's RSS counters are per-CPU approximations (a few hundred KiB), so an
+        # earlier reading can top the final VmHWM: the peak is the highest of all readings.
         peak = max(self._sampler.max_rss, self.baseline, end["VmRSS"])
+        if self.method == "hwm":
+            return max(peak, end["VmHWM"])
         # A new lifetime record of the process is its exact peak, reset or not.
         record = end.get("VmHWM", 0)
         if self._exact_if_record and record > self._hwm_start:
