@@ -1,0 +1,92 @@
+"""The recommended cluster, worked out by hand on given figures."""
+
+from __future__ import annotations
+
+import pytest
+
+from clustercraft.kernel import sizing
+from clustercraft.kernel.sizing import WORKER_BASE_RSS, readable_size, recommend
+
+MiB = 2**20
+GiB = 2**30
+
+
+@pytest.mark.parametrize(
+    ("nbytes", "rounded"),
+    [
+        (1, 256 * MiB),
+        (300 * MiB, 512 * MiB),
+        (4 * GiB, 4 * GiB),
+        (4 * GiB + 1, 4 * GiB + 512 * MiB),
+        (32 * GiB + 1, 33 * GiB),
+    ],
+)
+def test_readable_size_rounds_up_to_a_step(nbytes: int, rounded: int) -> None:
+    assert readable_size(nbytes) == rounded
+
+
+def test_many_workers_get_the_smaller_factor() -> None:
+    # need = 1 GiB + 170 MiB = 1194 MiB; x2 -> 2.5 GiB fits 16 workers (>= 8), so x1.5:
+    # 1791 MiB -> 1.75 GiB; 64 GiB / 1.75 GiB = 36, capped by 16 cores.
+    r = recommend(GiB, memory_available="64GiB", cores=16)
+    assert (r.n_workers, r.threads_per_worker, r.memory_limit, r.factor) == (16, 1, 1792 * MiB, 1.5)
+    assert r.need == GiB + WORKER_BASE_RSS
+    assert "bound by cores" in r.rationale and "x1.5" in r.rationale
+    assert r.warnings == []
+
+
+def test_few_workers_get_the_larger_factor() -> None:
+    # need = 3 GiB + 170 MiB = 3242 MiB; x2 = 6484 MiB -> 6.5 GiB; 16 GiB fits 2 of them.
+    r = recommend(3 * GiB, memory_available=16 * GiB, cores=8)
+    assert (r.n_workers, r.memory_limit, r.factor) == (2, 6656 * MiB, 2.0)
+    assert "bound by memory" in r.rationale and "x2" in r.rationale
+
+
+def test_explicit_factor_and_worker_base() -> None:
+    r = recommend(1000 * MiB, factor=3, worker_base=0, memory_available=100 * GiB, cores=4)
+    assert (r.memory_limit, r.n_workers, r.factor) == (3 * GiB, 4, 3)
+    assert "as asked" in r.rationale
+
+
+def test_workers_asked_for_on_hpc_nodes() -> None:
+    # need = 30 GiB + 170 MiB; 100 workers -> x1.5 = 45.25 GiB -> 46 GiB; 100 GB nodes hold 2.
+    r = recommend(30 * GiB, n_workers=100, memory_available="100GB", cores=40)
+    assert (r.n_workers, r.memory_limit, r.factor) == (100, 46 * GiB, 1.5)
+    assert "50 node(s)" in r.rationale
+    assert r.warnings == []  # nodes were described, not this machine
+
+
+def test_this_machine_less_the_kernel(monkeypatch) -> None:
+    monkeypatch.setattr(sizing, "machine_memory", lambda: 8 * GiB)
+    monkeypatch.setattr(sizing, "machine_cores", lambda: 4)
+    # need 1194 MiB x2 -> 2.5 GiB; 8 GiB - 1 GiB kernel = 7 GiB fits 2.
+    r = recommend(GiB, reserved=GiB)
+    assert (r.n_workers, r.memory_limit) == (2, 2560 * MiB)
+    assert "after this kernel's own memory" in r.rationale
+
+
+def test_need_beyond_this_machine_suggests_a_job_queue(monkeypatch) -> None:
+    monkeypatch.setattr(sizing, "machine_memory", lambda: 8 * GiB)
+    r = recommend(20 * GiB)
+    assert r.n_workers == 1
+    assert any("dask-jobqueue" in w for w in r.warnings)
+
+
+def test_baseline_that_dominates_is_flagged() -> None:
+    r = recommend(100 * MiB, baseline=2 * GiB, memory_available="64GiB", cores=4)
+    assert any("before the cell" in w for w in r.warnings)
+    quiet = recommend(2 * GiB, baseline=2 * GiB - 1, memory_available="64GiB", cores=4)
+    assert not any("before the cell" in w for w in quiet.warnings)
+
+
+def test_children_are_flagged_and_negative_increments_ignored() -> None:
+    r = recommend(-50 * MiB, children_peak=GiB, memory_available="64GiB", cores=4)
+    assert r.need == WORKER_BASE_RSS
+    assert any("Child processes" in w for w in r.warnings)
+
+
+def test_rationale_says_why() -> None:
+    r = recommend(GiB, memory_available="64GiB", cores=4)
+    for reason in ("170.00 MiB", "Dask worker process", "spill", "1 thread per worker"):
+        assert reason in r.rationale
+    assert set(r.to_dict()) >= {"n_workers", "threads_per_worker", "memory_limit", "rationale"}
