@@ -1,0 +1,322 @@
+"""A cluster host: one process per cluster, outside the Jupyter server's event loop.
+
+``python -m clustercraft.server.host --id ID --runtime-dir DIR --socket PATH --spec JSON``
+runs a cluster (``distributed.LocalCluster`` unless the server configured another
+factory) and serves JSON lines on a Unix-domain socket:
+
+- requests ``{"req": n, "op": "snapshot"|"watch"|"scale"|"adapt"|"close", ...}`` answered by
+  ``{"req": n, "ok": true, "cluster": {...}}`` or ``{"req": n, "ok": false, "message": ...}``;
+- pushes ``{"event": "cluster", "cluster": {...}}`` whenever a worker joins or leaves or the
+  status changes, and once a second to connections that asked to ``watch``.
+
+Nobody connected for ``--grace`` seconds (the server died and did not come back): the
+host closes its cluster and exits. It writes ``<id>.json`` next to the socket so a
+restarted server can find it again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib
+import json
+import logging
+import os
+import signal
+import time
+from typing import Any
+
+from distributed.core import Status
+from distributed.diagnostics.plugin import SchedulerPlugin
+
+from clustercraft.schema import Adapt, ClusterSpec, worker_rows
+
+log = logging.getLogger("clustercraft.host")
+
+WATCH_INTERVAL = 1.0  # seconds between pushes to watching connections
+
+
+class WorkerEvents(SchedulerPlugin):
+    """Tells the host at once when a worker joins or leaves the scheduler."""
+
+    name = "clustercraft-worker-events"
+
+    def __init__(self, on_change) -> None:
+        self.on_change = on_change
+
+    def add_worker(self, scheduler, worker: str) -> None:
+        self.on_change()
+
+    def remove_worker(self, scheduler, worker: str, **kwargs: Any) -> None:
+        self.on_change()
+
+
+class ClusterHost:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.id: str = args.id
+        self.spec = ClusterSpec.from_json(json.loads(args.spec))
+        self.name: str = self.spec.name or self.id
+        self.socket_path: str = args.socket
+        self.state_path = os.path.join(args.runtime_dir, f"{self.id}.json")
+        self.grace: float = args.grace
+        self.factory: str = args.factory
+        self.factory_kwargs: dict[str, Any] = json.loads(args.factory_kwargs)
+        self.started = time.time()
+        self.status = "starting"
+        self.cluster = None
+        self.adapt = self.spec.adapt
+        self.requested = self.spec.n_workers
+        self.connections: dict[asyncio.StreamWriter, bool] = {}  # writer -> watching
+        self.closed = asyncio.Event()
+        self._push_pending = False
+        self._grace_timer: asyncio.TimerHandle | None = None
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def run(self) -> None:
+        server = await asyncio.start_unix_server(self.serve, path=self.socket_path)
+        os.chmod(self.socket_path, 0o600)
+        self.write_state()
+        self.arm_grace()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            loop.add_signal_handler(sig, lambda: asyncio.ensure_future(self.close()))
+        watcher = asyncio.ensure_future(self.watch_loop())
+        try:
+            await self.start_cluster()
+            await self.closed.wait()
+        finally:
+            watcher.cancel()
+            server.close()
+            for path in (self.socket_path, self.state_path):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
+
+    async def start_cluster(self) -> None:
+        module, _, attr = self.factory.rpartition(".")
+        factory = getattr(importlib.import_module(module), attr)
+        kwargs: dict[str, Any] = {"asynchronous": True, "n_workers": 0}
+        if self.factory == "distributed.LocalCluster":
+            kwargs |= {
+                "threads_per_worker": self.spec.threads_per_worker,
+                "memory_limit": self.spec.memory_limit or "auto",
+                "processes": self.spec.processes,
+                "host": "127.0.0.1",
+                "protocol": "tcp://",  # kernels connect from other processes, even to threads
+                "dashboard_address": "127.0.0.1:0",
+            }
+        try:
+            cluster = await factory(**(kwargs | self.factory_kwargs))
+        except Exception:
+            log.exception("cluster %s failed to start", self.id)
+            self.status = "lost"
+            self.push()
+            await self.close()
+            return
+        self.cluster = cluster
+        # Worker joins are seen as they happen: the plugin is in before any worker starts.
+        cluster.scheduler.add_plugin(WorkerEvents(self.push))
+        self.write_state()
+        if self.adapt:
+            cluster.adapt(minimum=self.adapt.minimum, maximum=self.adapt.maximum)
+        if self.spec.n_workers:
+            cluster.scale(self.spec.n_workers)
+        self.push()
+        # "running" once every worker process is fully up (nannies included), not just registered.
+        correct_state = getattr(cluster, "_correct_state", None)
+        if correct_state is not None:
+            with contextlib.suppress(Exception):
+                await correct_state()
+        self.push()
+
+    async def close(self) -> None:
+        if self.status == "closing" or self.closed.is_set():
+            return
+        self.status = "closing"
+        self.push()
+        if self.cluster is not None:
+            with contextlib.suppress(Exception):
+                await self.cluster.close()
+        self.closed.set()
+
+    def arm_grace(self) -> None:
+        if self._grace_timer is None and not self.connections:
+            loop = asyncio.get_running_loop()
+            self._grace_timer = loop.call_later(
+                self.grace, lambda: asyncio.ensure_future(self.close())
+            )
+
+    def disarm_grace(self) -> None:
+        if self._grace_timer is not None:
+            self._grace_timer.cancel()
+            self._grace_timer = None
+
+    def write_state(self) -> None:
+        state = {
+            "id": self.id,
+            "name": self.name,
+            "pid": os.getpid(),
+            "socket": self.socket_path,
+            "started": self.started,
+            "spec": self.spec.to_json(),
+            "scheduler_address": self.cluster.scheduler_address if self.cluster else None,
+        }
+        tmp = self.state_path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(state, f)
+        os.replace(tmp, self.state_path)
+
+    # ------------------------------------------------------------ state
+
+    def snapshot(self) -> dict[str, Any]:
+        cluster = self.cluster
+        scheduler = getattr(cluster, "scheduler", None)
+        workers = scheduler.identity()["workers"] if scheduler is not None else {}
+        rows = worker_rows(workers)
+        if cluster is not None and hasattr(cluster, "worker_spec"):
+            self.requested = len(cluster.worker_spec)
+        if self.status == "starting" and len(rows) >= self.requested and _all_started(cluster):
+            self.status = "running"
+        processes = getattr(cluster, "processes", None)
+        return {
+            "id": self.id,
+            "name": self.name,
+            "status": self.status,
+            "scheduler_address": cluster.scheduler_address if cluster else None,
+            "dashboard_link": _dashboard_link(cluster),
+            "n_workers": len(rows),
+            "requested_workers": self.requested,
+            "total_threads": sum(row["nthreads"] for row in rows),
+            "total_memory": sum(row["memory_limit"] for row in rows),
+            "memory_used": sum(row["memory"] for row in rows),
+            "processes": self.spec.processes if processes is None else bool(processes),
+            "adapt": {"minimum": self.adapt.minimum, "maximum": self.adapt.maximum}
+            if self.adapt
+            else None,
+            "started": self.started,
+            "workers": rows,
+        }
+
+    def push(self) -> None:
+        """Send the state to every connection soon; changes in one tick go out once."""
+        if not self._push_pending:
+            self._push_pending = True
+            asyncio.get_running_loop().call_soon(self._push_now)
+
+    def _push_now(self) -> None:
+        self._push_pending = False
+        self.broadcast(self.connections)
+
+    def broadcast(self, writers) -> None:
+        if not writers:
+            return
+        line = _line({"event": "cluster", "cluster": self.snapshot()})
+        for writer in list(writers):
+            if not writer.is_closing():
+                writer.write(line)
+
+    async def watch_loop(self) -> None:
+        while True:
+            await asyncio.sleep(WATCH_INTERVAL)
+            self.broadcast([writer for writer, watching in self.connections.items() if watching])
+
+    # ------------------------------------------------------------ requests
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections[writer] = False
+        self.disarm_grace()
+        try:
+            while line := await reader.readline():
+                request = json.loads(line)
+                try:
+                    result = await self.handle(writer, request)
+                    reply = {"req": request.get("req"), "ok": True, "cluster": result}
+                except Exception as exc:  # the server turns this into a clean error
+                    log.exception("request %s failed", request.get("op"))
+                    reply = {"req": request.get("req"), "ok": False, "message": str(exc)}
+                writer.write(_line(reply))
+                await writer.drain()
+                if request.get("op") == "close":
+                    break
+        except (ConnectionError, json.JSONDecodeError, asyncio.CancelledError):
+            pass
+        finally:
+            self.connections.pop(writer, None)
+            writer.close()
+            self.arm_grace()
+
+    async def handle(self, writer: asyncio.StreamWriter, request: dict[str, Any]) -> dict:
+        op = request.get("op")
+        if op == "watch":
+            self.connections[writer] = bool(request.get("on"))
+        elif op == "scale":
+            self.require_cluster()
+            self.stop_adapt()
+            self.cluster.scale(int(request["n"]))
+            self.requested = int(request["n"])
+            self.push()
+        elif op == "adapt":
+            self.require_cluster()
+            if request.get("minimum") is None:
+                self.stop_adapt()
+            else:
+                self.adapt = Adapt(int(request["minimum"]), int(request["maximum"]))
+                self.cluster.adapt(minimum=self.adapt.minimum, maximum=self.adapt.maximum)
+            self.push()
+        elif op == "close":
+            await self.close()
+        elif op != "snapshot":
+            raise ValueError(f"unknown op {op!r}")
+        return self.snapshot()
+
+    def require_cluster(self) -> None:
+        if self.cluster is None:
+            raise RuntimeError("the cluster is still starting")
+
+    def stop_adapt(self) -> None:
+        adaptive = getattr(self.cluster, "_adaptive", None)
+        if adaptive is not None:
+            adaptive.stop()
+            self.cluster._adaptive = None
+        self.adapt = None
+
+
+def _all_started(cluster) -> bool:
+    if cluster is None:
+        return False
+    workers = getattr(cluster, "workers", {})  # SpecCluster: name -> Nanny or Worker
+    return all(
+        getattr(worker, "status", Status.running) == Status.running for worker in workers.values()
+    )
+
+
+def _dashboard_link(cluster) -> str | None:
+    if cluster is None:
+        return None
+    try:
+        return cluster.dashboard_link
+    except Exception:  # no dashboard (bokeh missing): distributed raises KeyError
+        return None
+
+
+def _line(message: dict[str, Any]) -> bytes:
+    return json.dumps(message, separators=(",", ":")).encode() + b"\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m clustercraft.server.host")
+    parser.add_argument("--id", required=True)
+    parser.add_argument("--runtime-dir", required=True)
+    parser.add_argument("--socket", required=True)
+    parser.add_argument("--spec", required=True, help="ClusterSpec as JSON")
+    parser.add_argument("--grace", type=float, default=60.0)
+    parser.add_argument("--factory", default="distributed.LocalCluster")
+    parser.add_argument("--factory-kwargs", default="{}")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    asyncio.run(ClusterHost(args).run())
+
+
+if __name__ == "__main__":
+    main()
