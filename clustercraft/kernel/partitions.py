@@ -7,7 +7,8 @@ Sizes come from metadata when there is some, without reading any data:
 - Dask DataFrames read straight from Parquet: the footers of the files and row groups
   behind each partition, as planned by dask's ``read_parquet`` expression.
 
-Anything else is counted with ``map_partitions`` under a progress bar.
+Anything else is counted, one task per partition, under a progress bar (dask's, or the
+distributed one when a client is running).
 """
 
 from __future__ import annotations
