@@ -23,3 +23,57 @@ export function formatBytes(bytes: number | null | undefined): string {
     ? `${sign}${Math.round(value)} B`
     : `${sign}${value.toFixed(2)} ${BYTE_UNITS[unit]}`;
 }
+
+const AGE_UNITS: [number, string, string][] = [
+  [86400, 'day', 'days'],
+  [3600, 'hour', 'hours'],
+  [60, 'minute', 'minutes'],
+  [1, 'second', 'seconds']
+];
+
+/**
+ * Format a duration in seconds as the largest whole unit: `2 minutes`, `1 hour`.
+ */
+export function formatDuration(seconds: number): string {
+  const value = Math.max(0, Math.floor(seconds));
+  for (const [size, one, many] of AGE_UNITS) {
+    if (value >= size) {
+      const count = Math.floor(value / size);
+      return `${count} ${count === 1 ? one : many}`;
+    }
+  }
+  return '0 seconds';
+}
+
+/**
+ * Format an epoch time (seconds) relative to `now` (milliseconds, like
+ * `Date.now()`): `just now`, `2 minutes ago`.
+ */
+export function formatAge(
+  epochSeconds: number | null | undefined,
+  now: number = Date.now()
+): string {
+  if (
+    epochSeconds === null ||
+    epochSeconds === undefined ||
+    !Number.isFinite(epochSeconds) ||
+    epochSeconds <= 0
+  ) {
+    return '–';
+  }
+  const seconds = now / 1000 - epochSeconds;
+  if (seconds < 1) {
+    return 'just now';
+  }
+  return `${formatDuration(seconds)} ago`;
+}
+
+/**
+ * Format a CPU percentage as Dask's tables do: `12.5 %`.
+ */
+export function formatPercent(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) {
+    return '–';
+  }
+  return `${value.toFixed(1)} %`;
+}

@@ -1,0 +1,302 @@
+/**
+ * The clusters the server manages, kept current from its push channel.
+ * Views render this model and never fetch on their own.
+ */
+import type { IDisposable } from '@lumino/disposable';
+import { ISignal, Signal } from '@lumino/signaling';
+
+import { APIError, openEvents, requestAPI } from './api';
+import { IAdaptRange, ICluster } from './schema';
+
+/** What the server may push on `/clustercraft/clusters/events`. */
+export type ClusterEvent =
+  | { type: 'snapshot'; clusters: ICluster[] }
+  | { type: 'cluster'; cluster: ICluster }
+  | { type: 'removed'; id: string };
+
+/** The body of `POST /clustercraft/clusters`; omitted keys take the server's defaults. */
+export interface IClusterSpec {
+  name?: string;
+  n_workers?: number;
+  threads_per_worker?: number;
+  memory_limit?: number | string;
+  processes?: boolean;
+  adapt?: IAdaptRange;
+}
+
+/** The body of `PATCH /clustercraft/clusters/{id}`. */
+export type ScaleRequest =
+  { n_workers: number } | { adapt: IAdaptRange | null };
+
+/**
+ * `idle`: not subscribed (panel hidden); `connecting`; `connected`: updates flow;
+ * `unreachable`: the server or its clustercraft extension is not answering, retrying.
+ */
+export type ConnectionState =
+  'idle' | 'connecting' | 'connected' | 'unreachable';
+
+/** Retry delays of the push channel, in milliseconds. */
+export interface IBackoff {
+  initial: number;
+  maximum: number;
+}
+
+export const DEFAULT_BACKOFF: IBackoff = { initial: 1000, maximum: 30000 };
+
+/**
+ * Cards are shown oldest first, so a new cluster appears at the bottom and the
+ * others do not move; ties by name.
+ */
+export function compareClusters(a: ICluster, b: ICluster): number {
+  return (
+    (a.started || Infinity) - (b.started || Infinity) ||
+    a.name.localeCompare(b.name, undefined, { numeric: true }) ||
+    a.id.localeCompare(b.id)
+  );
+}
+
+export class ClusterModel implements IDisposable {
+  constructor(options: ClusterModel.IOptions = {}) {
+    this._request = options.request ?? requestAPI;
+    this._openEvents = options.openEvents ?? (() => openEvents());
+    this._backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this._delay = this._backoff.initial;
+  }
+
+  /** The clusters, oldest first. */
+  get clusters(): ICluster[] {
+    return [...this._clusters.values()].sort(compareClusters);
+  }
+
+  get state(): ConnectionState {
+    return this._state;
+  }
+
+  /** Why the state is `unreachable`, for the panel to show. */
+  get stateError(): APIError | null {
+    return this._stateError;
+  }
+
+  /** Emitted when clusters are added or removed (not on every update). */
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  /** Emitted with each cluster whose content changed. */
+  get clusterChanged(): ISignal<this, ICluster> {
+    return this._clusterChanged;
+  }
+
+  get stateChanged(): ISignal<this, ConnectionState> {
+    return this._stateChanged;
+  }
+
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  get(id: string): ICluster | undefined {
+    return this._clusters.get(id);
+  }
+
+  /**
+   * The cluster a command without an id acts on: the given one, else the newest
+   * that is not lost.
+   */
+  resolve(id?: string): ICluster | undefined {
+    if (id) {
+      return this._clusters.get(id);
+    }
+    const live = this.clusters.filter(c => c.status !== 'lost');
+    return live[live.length - 1];
+  }
+
+  /** Apply one message of the push channel. */
+  applyEvent(event: ClusterEvent): void {
+    switch (event.type) {
+      case 'snapshot': {
+        const ids = new Set(event.clusters.map(c => c.id));
+        let membership = false;
+        for (const id of [...this._clusters.keys()]) {
+          if (!ids.has(id)) {
+            this._clusters.delete(id);
+            membership = true;
+          }
+        }
+        for (const cluster of event.clusters) {
+          membership = this._set(cluster) || membership;
+        }
+        if (membership) {
+          this._changed.emit();
+        }
+        break;
+      }
+      case 'cluster':
+        if (this._set(event.cluster)) {
+          this._changed.emit();
+        }
+        break;
+      case 'removed':
+        if (this._clusters.delete(event.id)) {
+          this._changed.emit();
+        }
+        break;
+    }
+  }
+
+  /** Subscribe to the push channel (the panel is visible). */
+  connect(): void {
+    this._wanted = true;
+    if (this._socket || this._state === 'connecting' || this._retryTimer) {
+      return;
+    }
+    void this._open();
+  }
+
+  /** Unsubscribe (the panel is hidden). */
+  disconnect(): void {
+    this._wanted = false;
+    this._clearRetry();
+    if (this._socket) {
+      const socket = this._socket;
+      this._socket = null;
+      socket.onclose = null;
+      socket.onmessage = null;
+      socket.close();
+    }
+    this._setState('idle', null);
+  }
+
+  async create(spec: IClusterSpec): Promise<ICluster> {
+    const cluster = await this._request<ICluster>('clusters', {
+      method: 'POST',
+      body: JSON.stringify(spec)
+    });
+    this.applyEvent({ type: 'cluster', cluster });
+    return cluster;
+  }
+
+  async scale(id: string, request: ScaleRequest): Promise<ICluster> {
+    const cluster = await this._request<ICluster>(clusterPath(id), {
+      method: 'PATCH',
+      body: JSON.stringify(request)
+    });
+    this.applyEvent({ type: 'cluster', cluster });
+    return cluster;
+  }
+
+  /** Shut a cluster down, or forget a lost one; an id the server no longer knows is just dropped. */
+  async shutdown(id: string): Promise<void> {
+    try {
+      await this._request<void>(clusterPath(id), { method: 'DELETE' });
+    } catch (error) {
+      if (!(error instanceof APIError && error.status === 404)) {
+        throw error;
+      }
+    }
+    this.applyEvent({ type: 'removed', id });
+  }
+
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this.disconnect();
+    this._isDisposed = true;
+    Signal.clearData(this);
+  }
+
+  /** Store a cluster; true when it is new. */
+  private _set(cluster: ICluster): boolean {
+    const isNew = !this._clusters.has(cluster.id);
+    this._clusters.set(cluster.id, cluster);
+    this._clusterChanged.emit(cluster);
+    return isNew;
+  }
+
+  private async _open(): Promise<void> {
+    this._setState('connecting', null);
+    // A REST probe first: it tells "extension missing" (404) from "server down" (0).
+    try {
+      const clusters = await this._request<ICluster[]>('clusters');
+      if (!this._wanted) {
+        return;
+      }
+      this.applyEvent({ type: 'snapshot', clusters });
+    } catch (error) {
+      this._retry(error as APIError);
+      return;
+    }
+    const socket = this._openEvents();
+    this._socket = socket;
+    socket.onopen = () => {
+      this._delay = this._backoff.initial;
+      this._setState('connected', null);
+    };
+    socket.onmessage = (message: MessageEvent) => {
+      this.applyEvent(JSON.parse(message.data) as ClusterEvent);
+    };
+    socket.onclose = () => {
+      this._socket = null;
+      this._retry(new APIError('The connection to the server closed.', 0));
+    };
+  }
+
+  private _retry(error: APIError): void {
+    if (!this._wanted || this._isDisposed) {
+      return;
+    }
+    this._setState('unreachable', error);
+    this._clearRetry();
+    this._retryTimer = setTimeout(() => {
+      this._retryTimer = null;
+      void this._open();
+    }, this._delay);
+    this._delay = Math.min(this._delay * 2, this._backoff.maximum);
+  }
+
+  private _clearRetry(): void {
+    if (this._retryTimer) {
+      clearTimeout(this._retryTimer);
+      this._retryTimer = null;
+    }
+  }
+
+  private _setState(state: ConnectionState, error: APIError | null): void {
+    const errorChanged = error?.message !== this._stateError?.message;
+    this._stateError = error;
+    if (state !== this._state || errorChanged) {
+      this._state = state;
+      this._stateChanged.emit(state);
+    }
+  }
+
+  private _clusters = new Map<string, ICluster>();
+  private _state: ConnectionState = 'idle';
+  private _stateError: APIError | null = null;
+  private _wanted = false;
+  private _socket: WebSocket | null = null;
+  private _retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private _delay: number;
+  private _isDisposed = false;
+  private _request: typeof requestAPI;
+  private _openEvents: () => WebSocket;
+  private _backoff: IBackoff;
+  private _changed = new Signal<this, void>(this);
+  private _clusterChanged = new Signal<this, ICluster>(this);
+  private _stateChanged = new Signal<this, ConnectionState>(this);
+}
+
+export namespace ClusterModel {
+  export interface IOptions {
+    /** Defaults to `requestAPI`; tests pass a fake. */
+    request?: typeof requestAPI;
+    /** Defaults to `openEvents`; tests pass a fake socket. */
+    openEvents?: () => WebSocket;
+    backoff?: IBackoff;
+  }
+}
+
+function clusterPath(id: string): string {
+  return `clusters/${encodeURIComponent(id)}`;
+}

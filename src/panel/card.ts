@@ -1,0 +1,200 @@
+/**
+ * One cluster in the panel: name, status and progress, dashboard link,
+ * actions, and the shared tables.
+ */
+import { TranslationBundle } from '@jupyterlab/translation';
+import type { CommandRegistry } from '@lumino/commands';
+import { Widget } from '@lumino/widgets';
+
+import { ICluster } from '../schema';
+import { ClusterTables } from '../table';
+import { CommandIDs } from '../tokens';
+
+export const CLASS = {
+  card: 'jp-ClusterCraft-card',
+  header: 'jp-ClusterCraft-cardHeader',
+  name: 'jp-ClusterCraft-cardName',
+  status: 'jp-ClusterCraft-status',
+  progress: 'jp-ClusterCraft-progress',
+  dashboard: 'jp-ClusterCraft-dashboardLink',
+  actions: 'jp-ClusterCraft-actions',
+  button: 'jp-ClusterCraft-button',
+  lost: 'jp-mod-lost'
+};
+
+/** The `data-status` attribute of the card and its badge, for styles and tests. */
+export const STATUS_ATTRIBUTE = 'data-status';
+
+interface IAction {
+  label: string;
+  command: string;
+  /** Shown only for clusters that are (not) lost. */
+  whenLost: boolean;
+  title: string;
+}
+
+export class ClusterCard extends Widget {
+  constructor(options: ClusterCard.IOptions) {
+    super();
+    this.addClass(CLASS.card);
+    this.node.setAttribute('role', 'region');
+    const { trans, commands } = options;
+    this._trans = trans;
+
+    const header = document.createElement('div');
+    header.className = CLASS.header;
+    this._name = document.createElement('h3');
+    this._name.className = CLASS.name;
+    this._status = document.createElement('span');
+    this._status.className = CLASS.status;
+    this._progress = document.createElement('span');
+    this._progress.className = CLASS.progress;
+    this._progress.setAttribute('role', 'status');
+    this._dashboard = document.createElement('a');
+    this._dashboard.className = CLASS.dashboard;
+    this._dashboard.target = '_blank';
+    this._dashboard.rel = 'noopener noreferrer';
+    this._dashboard.textContent = trans.__('Dashboard');
+    header.append(this._name, this._status, this._progress, this._dashboard);
+
+    const actions = document.createElement('div');
+    actions.className = CLASS.actions;
+    actions.setAttribute('role', 'toolbar');
+    const definitions: IAction[] = [
+      {
+        label: trans.__('Scale'),
+        command: CommandIDs.scaleCluster,
+        whenLost: false,
+        title: trans.__('Set the number of workers, or make it adaptive')
+      },
+      {
+        label: trans.__('Insert client code'),
+        command: CommandIDs.insertClientCode,
+        whenLost: false,
+        title: trans.__('Add a cell that connects a Client to this cluster')
+      },
+      {
+        label: trans.__('Copy address'),
+        command: CommandIDs.copyAddress,
+        whenLost: false,
+        title: trans.__('Copy the scheduler address')
+      },
+      {
+        label: trans.__('Shut down'),
+        command: CommandIDs.shutdownCluster,
+        whenLost: false,
+        title: trans.__('Stop the scheduler and all workers')
+      },
+      {
+        label: trans.__('Remove'),
+        command: CommandIDs.shutdownCluster,
+        whenLost: true,
+        title: trans.__('Forget this lost cluster')
+      }
+    ];
+    this._buttons = definitions.map(action => {
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.className = `${CLASS.button} jp-mod-styled`;
+      button.textContent = action.label;
+      button.title = action.title;
+      button.addEventListener('click', () => {
+        if (this._cluster) {
+          void commands.execute(action.command, { id: this._cluster.id });
+        }
+      });
+      actions.appendChild(button);
+      return { button, action };
+    });
+
+    this.tables = new ClusterTables({ trans });
+    this.node.append(header, actions, this.tables.node);
+  }
+
+  readonly tables: ClusterTables;
+
+  get cluster(): ICluster | null {
+    return this._cluster;
+  }
+
+  /** Show the cluster's latest state. */
+  render(cluster: ICluster): void {
+    const trans = this._trans;
+    const previous = this._cluster;
+    this._cluster = cluster;
+    if (previous?.name !== cluster.name) {
+      this._name.textContent = cluster.name;
+      this.node.setAttribute(
+        'aria-label',
+        trans.__('Cluster %1', cluster.name)
+      );
+    }
+    if (previous?.status !== cluster.status) {
+      this._status.textContent = statusLabel(cluster, trans);
+      this._status.setAttribute(STATUS_ATTRIBUTE, cluster.status);
+      this.node.setAttribute(STATUS_ATTRIBUTE, cluster.status);
+      const lost = cluster.status === 'lost';
+      this.toggleClass(CLASS.lost, lost);
+      for (const { button, action } of this._buttons) {
+        button.hidden = action.whenLost !== lost;
+      }
+    }
+    const progress = progressLabel(cluster, trans);
+    if (progress !== this._progress.textContent) {
+      this._progress.textContent = progress;
+    }
+    const link = cluster.dashboard_link ?? '';
+    if (!previous || link !== (previous.dashboard_link ?? '')) {
+      this._dashboard.hidden = !link;
+      this._dashboard.href = link;
+      this._dashboard.title = link;
+    }
+    this.tables.update(cluster);
+  }
+
+  private _trans: TranslationBundle;
+  private _name: HTMLElement;
+  private _status: HTMLElement;
+  private _progress: HTMLElement;
+  private _dashboard: HTMLAnchorElement;
+  private _buttons: { button: HTMLButtonElement; action: IAction }[];
+  private _cluster: ICluster | null = null;
+}
+
+export namespace ClusterCard {
+  export interface IOptions {
+    trans: TranslationBundle;
+    commands: CommandRegistry;
+  }
+}
+
+function statusLabel(cluster: ICluster, trans: TranslationBundle): string {
+  switch (cluster.status) {
+    case 'starting':
+      return trans.__('starting');
+    case 'running':
+      return trans.__('running');
+    case 'closing':
+      return trans.__('closing');
+    case 'lost':
+      return trans.__('lost');
+  }
+  return cluster.status;
+}
+
+/** "3 / 4 workers", or "3 workers (adaptive 1–8)". */
+export function progressLabel(
+  cluster: ICluster,
+  trans: TranslationBundle
+): string {
+  if (cluster.adapt) {
+    return trans.__(
+      '%1 workers (adaptive %2–%3)',
+      cluster.n_workers,
+      cluster.adapt.minimum,
+      cluster.adapt.maximum
+    );
+  }
+  const target = cluster.requested_workers ?? cluster.n_workers;
+  return trans.__('%1 / %2 workers', cluster.n_workers, target);
+}

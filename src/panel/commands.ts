@@ -1,0 +1,170 @@
+/**
+ * The panel's commands (buttons and the command palette run the same ones).
+ * Commands take an optional `id`; without it they act on the newest live cluster.
+ */
+import { JupyterFrontEnd } from '@jupyterlab/application';
+import {
+  Clipboard,
+  Dialog,
+  ICommandPalette,
+  showDialog,
+  showErrorMessage
+} from '@jupyterlab/apputils';
+import { IConsoleTracker } from '@jupyterlab/console';
+import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
+import { TranslationBundle } from '@jupyterlab/translation';
+
+import { ClusterModel } from '../model';
+import { ICluster } from '../schema';
+import { CommandIDs } from '../tokens';
+import { ClusterPanel } from './panel';
+import { showScaleDialog } from './scaleDialog';
+
+export const PALETTE_CATEGORY = 'Dask clusters';
+
+export interface ICommandsOptions {
+  app: JupyterFrontEnd;
+  model: ClusterModel;
+  panel: ClusterPanel;
+  trans: TranslationBundle;
+  /** Reveal the panel. */
+  activate: () => void;
+  notebooks: INotebookTracker | null;
+  consoles: IConsoleTracker | null;
+  palette: ICommandPalette | null;
+}
+
+/** The two lines that connect a notebook to a cluster. */
+export function clientCode(address: string): string {
+  return `from dask.distributed import Client\nclient = Client(${JSON.stringify(address)})`;
+}
+
+export function addCommands(options: ICommandsOptions): void {
+  const { app, model, panel, trans, notebooks, consoles, palette } = options;
+  const { commands, shell } = app;
+  const target = (args: any): ICluster | undefined =>
+    model.resolve(args?.id as string | undefined);
+  const live = (args: any) => {
+    const cluster = target(args);
+    return !!cluster && cluster.status !== 'lost';
+  };
+  const report = (title: string) => (error: Error) =>
+    void showErrorMessage(title, error.message);
+
+  commands.addCommand(CommandIDs.newCluster, {
+    label: trans.__('New Dask cluster'),
+    caption: trans.__('Start a Dask cluster with the panel’s options'),
+    execute: async () => {
+      options.activate();
+      return panel.launch();
+    }
+  });
+
+  commands.addCommand(CommandIDs.scaleCluster, {
+    label: trans.__('Scale Dask cluster'),
+    isEnabled: live,
+    execute: async args => {
+      const cluster = target(args);
+      if (!cluster) {
+        return;
+      }
+      const request = await showScaleDialog(cluster, trans);
+      if (request) {
+        await model
+          .scale(cluster.id, request)
+          .catch(report(trans.__('Could not scale %1', cluster.name)));
+      }
+    }
+  });
+
+  commands.addCommand(CommandIDs.shutdownCluster, {
+    label: args =>
+      target(args)?.status === 'lost'
+        ? trans.__('Remove lost Dask cluster')
+        : trans.__('Shut down Dask cluster'),
+    isEnabled: args => !!target(args),
+    execute: async args => {
+      const cluster = target(args);
+      if (!cluster) {
+        return;
+      }
+      if (cluster.status !== 'lost') {
+        const result = await showDialog({
+          title: trans.__('Shut down %1?', cluster.name),
+          body: trans.__(
+            'Its scheduler and %1 workers stop, and their data is lost.',
+            cluster.n_workers
+          ),
+          buttons: [
+            Dialog.cancelButton({ label: trans.__('Cancel') }),
+            Dialog.warnButton({ label: trans.__('Shut down') })
+          ]
+        });
+        if (!result.button.accept) {
+          return;
+        }
+      }
+      await model
+        .shutdown(cluster.id)
+        .catch(report(trans.__('Could not shut down %1', cluster.name)));
+    }
+  });
+
+  commands.addCommand(CommandIDs.insertClientCode, {
+    label: trans.__('Insert Dask client code'),
+    caption: trans.__(
+      'Add a cell connecting a Client to the cluster, below the active cell'
+    ),
+    isEnabled: args =>
+      live(args) && !!(notebooks?.currentWidget || consoles?.currentWidget),
+    execute: args => {
+      const cluster = target(args);
+      if (!cluster) {
+        return;
+      }
+      const code = clientCode(cluster.scheduler_address);
+      const current = shell.currentWidget;
+      const console =
+        consoles?.currentWidget &&
+        (current === consoles.currentWidget || !notebooks?.currentWidget)
+          ? consoles.currentWidget
+          : null;
+      if (console) {
+        console.console.promptCell?.model.sharedModel.setSource(code);
+        shell.activateById(console.id);
+        return;
+      }
+      const notebook = notebooks?.currentWidget;
+      if (!notebook) {
+        return;
+      }
+      NotebookActions.insertBelow(notebook.content);
+      notebook.content.activeCell?.model.sharedModel.setSource(code);
+      shell.activateById(notebook.id);
+    }
+  });
+
+  commands.addCommand(CommandIDs.copyAddress, {
+    label: trans.__('Copy Dask scheduler address'),
+    isEnabled: live,
+    execute: args => {
+      const cluster = target(args);
+      if (cluster) {
+        Clipboard.copyToSystem(cluster.scheduler_address);
+      }
+    }
+  });
+
+  if (palette) {
+    const category = trans.__(PALETTE_CATEGORY);
+    for (const command of [
+      CommandIDs.newCluster,
+      CommandIDs.scaleCluster,
+      CommandIDs.shutdownCluster,
+      CommandIDs.insertClientCode,
+      CommandIDs.copyAddress
+    ]) {
+      palette.addItem({ command, category });
+    }
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * The one table renderer: the scheduler summary and the workers table of a
+ * cluster. It knows nothing of the panel or the server, so the inline widget
+ * reuses it as is.
+ */
+import { nullTranslator, TranslationBundle } from '@jupyterlab/translation';
+import type { Message } from '@lumino/messaging';
+import { Widget } from '@lumino/widgets';
+
+import { ICluster } from '../schema';
+import { IWorkerSort } from './sort';
+import { SummaryTable } from './summaryTable';
+import { WorkersTable } from './workersTable';
+
+export const CLASS = {
+  tables: 'jp-ClusterCraft-tables',
+  workersScroller: 'jp-ClusterCraft-workersScroller'
+};
+
+export class ClusterTables extends Widget {
+  constructor(options: ClusterTables.IOptions = {}) {
+    super();
+    this.addClass(CLASS.tables);
+    const trans = options.trans ?? nullTranslator.load('clustercraft');
+    this.summary = new SummaryTable({ trans });
+    this.workers = new WorkersTable({
+      trans,
+      sort:
+        options.sort === undefined
+          ? { key: 'name', direction: 'ascending' }
+          : options.sort
+    });
+    const scroller = document.createElement('div');
+    scroller.className = CLASS.workersScroller;
+    scroller.appendChild(this.workers.node);
+    this.node.append(this.summary.node, scroller);
+  }
+
+  readonly summary: SummaryTable;
+  readonly workers: WorkersTable;
+
+  /** The cluster last shown. */
+  get cluster(): ICluster | null {
+    return this._cluster;
+  }
+
+  /**
+   * Draw both tables for `cluster` now. Without a cluster, schedule a redraw
+   * of the last one (refreshes the ages), as `Widget.update()` does.
+   */
+  update(cluster?: ICluster): void {
+    if (!cluster) {
+      super.update();
+      return;
+    }
+    this._cluster = cluster;
+    this._render();
+  }
+
+  protected onUpdateRequest(msg: Message): void {
+    this._render();
+  }
+
+  private _render(): void {
+    if (!this._cluster) {
+      return;
+    }
+    const now = Date.now();
+    this.summary.update(this._cluster, now);
+    this.workers.update(this._cluster.workers ?? [], now);
+  }
+
+  private _cluster: ICluster | null = null;
+}
+
+export namespace ClusterTables {
+  export interface IOptions {
+    trans?: TranslationBundle;
+    /** Initial order of the worker rows; by worker name unless given. */
+    sort?: IWorkerSort | null;
+  }
+}

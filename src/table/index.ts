@@ -1,0 +1,6 @@
+export * from './clusterTables';
+export { SummaryTable } from './summaryTable';
+export { WorkersTable } from './workersTable';
+export * from './memoryBar';
+export * from './sort';
+export { formatAge, formatDuration } from '../format';

@@ -1,0 +1,108 @@
+/**
+ * The scheduler summary of a cluster, as in `Client`'s HTML repr.
+ */
+import { nullTranslator, TranslationBundle } from '@jupyterlab/translation';
+
+import { formatAge, formatBytes } from '../format';
+import { ICluster } from '../schema';
+
+export const CLASS = {
+  table: 'jp-ClusterCraft-summaryTable',
+  link: 'jp-ClusterCraft-link'
+};
+
+interface IItem {
+  label: string;
+  /** A link when `href` gives one; plain text otherwise. */
+  text: (cluster: ICluster, now: number) => string;
+  href?: (cluster: ICluster) => string | null;
+  title?: (cluster: ICluster) => string;
+}
+
+export class SummaryTable {
+  constructor(options: { trans?: TranslationBundle } = {}) {
+    const trans = options.trans ?? nullTranslator.load('clustercraft');
+    this._items = [
+      { label: trans.__('Scheduler'), text: c => c.scheduler_address || '–' },
+      {
+        label: trans.__('Dashboard'),
+        text: c => c.dashboard_link || '–',
+        href: c => c.dashboard_link
+      },
+      { label: trans.__('Workers'), text: c => String(c.n_workers) },
+      { label: trans.__('Total threads'), text: c => String(c.total_threads) },
+      {
+        label: trans.__('Total memory'),
+        text: c => formatBytes(c.total_memory)
+      },
+      {
+        label: trans.__('Memory in use'),
+        text: c => formatBytes(c.memory_used)
+      },
+      { label: trans.__('Status'), text: c => c.status },
+      {
+        label: trans.__('Using processes'),
+        text: c => (c.processes ? trans.__('Yes') : trans.__('No'))
+      },
+      {
+        label: trans.__('Started'),
+        text: (c, now) => formatAge(c.started, now),
+        title: c =>
+          c.started ? new Date(c.started * 1000).toLocaleString() : ''
+      }
+    ];
+    const table = document.createElement('table');
+    table.className = CLASS.table;
+    table.setAttribute('aria-label', trans.__('Scheduler summary'));
+    const body = table.createTBody();
+    this._cells = this._items.map(item => {
+      const tr = body.insertRow();
+      const th = document.createElement('th');
+      th.scope = 'row';
+      th.textContent = item.label;
+      tr.appendChild(th);
+      const td = tr.insertCell();
+      if (item.href) {
+        const a = document.createElement('a');
+        a.className = CLASS.link;
+        a.target = '_blank';
+        a.rel = 'noopener noreferrer';
+        td.appendChild(a);
+      }
+      return td;
+    });
+    this._texts = this._items.map(() => '');
+    this.node = table;
+  }
+
+  readonly node: HTMLTableElement;
+
+  /** Show a cluster; only changed values are written. */
+  update(cluster: ICluster, now: number = Date.now()): void {
+    this._items.forEach((item, index) => {
+      const text = item.text(cluster, now);
+      const title = item.title?.(cluster) ?? '';
+      const key = `${text}\n${title}`;
+      if (key === this._texts[index]) {
+        return;
+      }
+      this._texts[index] = key;
+      const cell = this._cells[index];
+      const target = (cell.firstElementChild as HTMLAnchorElement) ?? cell;
+      target.textContent = text;
+      target.title = title;
+      if (item.href) {
+        const href = item.href(cluster);
+        if (href) {
+          (target as HTMLAnchorElement).href = href;
+        } else {
+          target.removeAttribute('href');
+        }
+      }
+    });
+  }
+
+  private _items: IItem[];
+  private _cells: HTMLTableCellElement[];
+  private _texts: string[];
+}
