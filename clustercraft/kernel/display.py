@@ -1,0 +1,105 @@
+"""Display hooks: after ``%load_ext clustercraft`` Dask clients, clusters and peak reports show
+as clustercraft's live widgets (with static HTML and text in the same bundle)."""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+from IPython.display import display
+
+# (module, class) whose instances (and subclasses') show as a live ClusterInfo.
+CLUSTER_TYPES = (("distributed.client", "Client"), ("distributed.deploy.cluster", "Cluster"))
+REPORT_TYPE = ("clustercraft.kernel.report", "PeakReport")
+
+# One live widget per client or cluster, so showing it twice does not start two updaters.
+_cluster_widgets: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# The report a live %%peakmem widget already shows: the magic's return value adds nothing.
+_shown_live: weakref.ref | None = None
+
+
+def widgets_available(ipython: Any) -> bool:
+    """True in a kernel that talks to a frontend (comms); False in a terminal IPython."""
+    return getattr(ipython, "kernel", None) is not None
+
+
+def register_display_hooks(ipython: Any) -> None:
+    if not widgets_available(ipython):
+        return  # a terminal: leave the usual text reprs alone
+    formatter = ipython.display_formatter.ipython_display_formatter
+    for module, name in CLUSTER_TYPES:
+        formatter.for_type_by_name(module, name, show_cluster_info)
+    formatter.for_type_by_name(*REPORT_TYPE, show_peak_report)
+
+
+def unregister_display_hooks(ipython: Any) -> None:
+    formatter = ipython.display_formatter.ipython_display_formatter
+    for module, name in (*CLUSTER_TYPES, REPORT_TYPE):
+        formatter.deferred_printers.pop((module, name), None)
+    for printer in (show_cluster_info, show_peak_report):
+        for cls in [c for c, p in formatter.type_printers.items() if p is printer]:
+            formatter.type_printers.pop(cls)
+
+
+def cluster_info(client_or_cluster: Any):
+    """The live ClusterInfo of a client or cluster, made once while it stays open."""
+    from .widgets import ClusterInfo
+
+    widget = _cluster_widgets.get(client_or_cluster)
+    if widget is None or widget.comm is None or not widget.running:
+        widget = _cluster_widgets[client_or_cluster] = ClusterInfo(client_or_cluster)
+    return widget
+
+
+def show_cluster_info(client_or_cluster: Any) -> None:
+    try:
+        widget = cluster_info(client_or_cluster)
+    except Exception:  # not connected (yet, or any more): the usual repr says why
+        display(_ReprOnly(client_or_cluster))
+        return
+    display(widget)
+
+
+def show_peak_report(report: Any) -> None:
+    if _shown_live is not None and _shown_live() is report:
+        return
+    from .widgets import PeakReportWidget
+
+    display(PeakReportWidget(report))
+
+
+def live_peak_report(ipython: Any, quiet: bool = False):
+    """A PeakReportWidget shown now, fed by a meter's progress, or None where widgets cannot show.
+
+    ``%%peakmem`` passes ``widget.progress`` to its meter and calls ``finish_live_report``.
+    """
+    if quiet or not widgets_available(ipython):
+        return None
+    from .widgets import PeakReportWidget
+
+    widget = PeakReportWidget()
+    widget.handle = display(widget, display_id=True)
+    return widget
+
+
+def finish_live_report(widget: Any, report: Any) -> None:
+    """The live widget shows the final report; its output gets the static fallbacks too."""
+    global _shown_live
+    widget.finish(report)
+    _shown_live = weakref.ref(report)
+    if widget.handle is not None:
+        # Refresh the saved output so nbconvert and GitHub see the final report, not "Measuring".
+        widget.handle.update(widget)
+
+
+class _ReprOnly:
+    """The object's own reprs, without our hooks (which would call us again)."""
+
+    def __init__(self, obj: Any) -> None:
+        self.obj = obj
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, str]:
+        bundle = {"text/plain": repr(self.obj)}
+        if hasattr(self.obj, "_repr_html_"):
+            bundle["text/html"] = self.obj._repr_html_()
+        return bundle

@@ -1,0 +1,328 @@
+"""Inline widgets drawn by clustercraft's labextension: live worker tables and peak reports.
+
+Tables and timelines cross the comm as Arrow IPC buffers (see ``arrow.py``). Each widget's
+mimebundle also carries a static HTML and text rendering, for frontends without widgets.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import ipywidgets
+from dask.utils import format_bytes
+from traitlets import Bytes, Dict, Unicode
+
+from .. import __version__
+from ..schema import worker_rows
+from .arrow import bound_timeline, diff_rows, encode_rows, encode_timeline
+
+MODULE_NAME = "clustercraft"
+MODULE_VERSION = f"^{__version__}"  # the labextension registers its widgets under this version
+UPDATE_INTERVAL = 1.0  # seconds between ClusterInfo updates
+PROGRESS_INTERVAL = 0.2  # at most this often a running peak report sends live figures
+
+
+class _Widget(ipywidgets.DOMWidget):
+    _model_module = Unicode(MODULE_NAME).tag(sync=True)
+    _model_module_version = Unicode(MODULE_VERSION).tag(sync=True)
+    _view_module = Unicode(MODULE_NAME).tag(sync=True)
+    _view_module_version = Unicode(MODULE_VERSION).tag(sync=True)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any] | None:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is not None:  # None: closed
+            bundle["text/plain"] = self.text()
+            bundle["text/html"] = self.html()
+        return bundle
+
+    def text(self) -> str:
+        raise NotImplementedError
+
+    def html(self) -> str:
+        raise NotImplementedError
+
+
+# ---------------------------------------------------------------- ClusterInfo
+
+
+class ClusterSource:
+    """Reads the scheduler's identity through a Client or a Dask cluster object."""
+
+    def __init__(self, client_or_cluster: Any) -> None:
+        from distributed import Client
+
+        if isinstance(client_or_cluster, Client):
+            self.client, self.cluster = client_or_cluster, client_or_cluster.cluster
+        elif hasattr(client_or_cluster, "scheduler_comm"):  # distributed.deploy.Cluster
+            self.client, self.cluster = None, client_or_cluster
+        else:
+            raise TypeError(
+                f"ClusterInfo needs a distributed.Client or a Dask cluster, not {type(client_or_cluster).__name__}"
+            )
+
+    @property
+    def closed(self) -> bool:
+        owner = self.client if self.client is not None else self.cluster
+        return str(getattr(owner.status, "name", owner.status)) in ("closing", "closed", "failed")
+
+    def identity(self) -> dict[str, Any]:
+        if self.client is not None:
+            return self.client.sync(self.client.scheduler.identity, n_workers=-1)
+        return self.cluster.sync(self.cluster.scheduler_comm.identity, n_workers=-1)
+
+    @property
+    def dashboard_link(self) -> str | None:
+        try:
+            return (self.client or self.cluster).dashboard_link
+        except Exception:  # no dashboard (bokeh missing or disabled)
+            return None
+
+    def snapshot(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The cluster summary (a cluster object without ``workers``) and its worker rows."""
+        identity = self.identity()
+        rows = worker_rows(identity.get("workers", {}))
+        name = getattr(self.cluster, "name", None) if self.cluster is not None else None
+        summary = {
+            "id": identity.get("id", ""),
+            "name": str(name or identity.get("id", "")),
+            "status": "running",
+            "scheduler_address": identity.get("address", ""),
+            "dashboard_link": self.dashboard_link,
+            "n_workers": len(rows),
+            "total_threads": sum(row["nthreads"] for row in rows),
+            "total_memory": sum(row["memory_limit"] for row in rows),
+            "memory_used": sum(row["memory"] for row in rows),
+            "processes": any(row["nanny"] for row in rows),
+            "adapt": None,
+            "started": float(identity.get("started") or 0.0),
+        }
+        return summary, rows
+
+
+class ClusterInfo(_Widget):
+    """Live scheduler summary and worker table of a Client or Dask cluster.
+
+    Updates about once a second while shown: only new or changed rows (an Arrow IPC buffer)
+    and removed addresses travel. Stops when closed, or when the client or cluster closes.
+    ``interval=None`` never updates by itself (call ``update()``).
+    """
+
+    _model_name = Unicode("ClusterInfoModel").tag(sync=True)
+    _view_name = Unicode("ClusterInfoView").tag(sync=True)
+    # The state at creation; later states travel as "snapshot"/"delta" messages.
+    summary = Dict().tag(sync=True)
+    rows = Bytes().tag(sync=True)
+
+    def __init__(
+        self, client_or_cluster: Any, interval: float | None = UPDATE_INTERVAL, **kwargs: Any
+    ) -> None:
+        # First, so that close() (also called by __del__) works even if the rest fails.
+        self._stop = threading.Event()
+        self._visible = threading.Event()
+        self._visible.set()
+        self._lock = threading.Lock()  # update() runs in the ticker and in frontend requests
+        self._thread: threading.Thread | None = None
+        self.source = ClusterSource(client_or_cluster)
+        summary, rows = self.source.snapshot()
+        super().__init__(summary=summary, rows=encode_rows(rows), **kwargs)
+        self.sent: dict[str, dict[str, Any]] = {row["address"]: row for row in rows}
+        self.current_summary = summary
+        self.interval = interval
+        self.on_msg(self._on_frontend_msg)
+        if interval is not None:
+            self._thread = threading.Thread(
+                target=self._run, name="clustercraft-clusterinfo", daemon=True
+            )
+            self._thread.start()
+
+    def update(self) -> tuple[list[dict[str, Any]], list[str]]:
+        """Send what changed since the last update; returns (changed rows, removed addresses)."""
+        with self._lock:
+            if self.source.closed:
+                self._mark_closed()
+                return [], []
+            summary, rows = self.source.snapshot()
+            changed, removed = diff_rows(self.sent, rows)
+            content: dict[str, Any] = {"type": "delta", "removed": removed}
+            if summary != self.current_summary:
+                content["summary"] = summary
+            if changed or removed or "summary" in content:
+                self.send(content, buffers=[encode_rows(changed)] if changed else None)
+            self.sent = {row["address"]: row for row in rows}
+            self.current_summary = summary
+            return changed, removed
+
+    def send_snapshot(self) -> None:
+        """Send the whole table (a new or reloaded page asks for it)."""
+        with self._lock:
+            rows = list(self.sent.values())
+            content = {"type": "snapshot", "summary": self.current_summary}
+            self.send(content, buffers=[encode_rows(rows)])
+
+    def close(self) -> None:
+        self._stop.set()
+        self._visible.set()  # wake a paused ticker so it sees the stop
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=10)
+        super().close()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._visible.wait()
+            if self._stop.is_set():
+                return
+            try:
+                self.update()
+            except Exception:
+                if self.source.closed:
+                    self._mark_closed()
+                    return
+                continue  # a scheduler hiccup: try again next tick
+            if self.source.closed:
+                return
+
+    def _mark_closed(self) -> None:
+        self._stop.set()
+        if self.current_summary.get("status") != "closing" and self.comm is not None:
+            self.current_summary = {**self.current_summary, "status": "closing", "n_workers": 0}
+            self.send({"type": "delta", "summary": self.current_summary, "removed": []})
+
+    def _on_frontend_msg(self, _widget: Any, content: Mapping[str, Any], _buffers: list) -> None:
+        kind = content.get("type")
+        if kind == "snapshot":
+            self.send_snapshot()
+        elif kind == "visible":
+            if content.get("visible"):
+                self._visible.set()
+            else:
+                self._visible.clear()
+
+    def text(self) -> str:
+        return worker_table_text(self.current_summary, list(self.sent.values()))
+
+    def html(self) -> str:
+        return worker_table_html(self.current_summary, list(self.sent.values()))
+
+
+WORKER_COLUMNS = (
+    ("Worker", lambda r: r["name"]),
+    ("Threads", lambda r: str(r["nthreads"])),
+    ("Memory", lambda r: format_bytes(r["memory"])),
+    ("Memory limit", lambda r: format_bytes(r["memory_limit"]) if r["memory_limit"] else "none"),
+    ("CPU", lambda r: f"{r['cpu']:.0f} %"),
+    ("Status", lambda r: r["status"]),
+)
+
+
+def summary_line(summary: Mapping[str, Any]) -> str:
+    return (
+        f"{summary.get('scheduler_address', '')}: {summary.get('n_workers', 0)} workers, "
+        f"{summary.get('total_threads', 0)} threads, "
+        f"{format_bytes(summary.get('memory_used', 0))} / {format_bytes(summary.get('total_memory', 0))}"
+    )
+
+
+def worker_table_text(summary: Mapping[str, Any], rows: list[Mapping[str, Any]]) -> str:
+    table = [[name for name, _ in WORKER_COLUMNS]]
+    table += [[cell(row) for _, cell in WORKER_COLUMNS] for row in rows]
+    widths = [max(len(line[i]) for line in table) for i in range(len(WORKER_COLUMNS))]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True))
+        for line in table
+    ]
+    return "\n".join([summary_line(summary), *(line.rstrip() for line in lines)])
+
+
+def worker_table_html(summary: Mapping[str, Any], rows: list[Mapping[str, Any]]) -> str:
+    esc = html.escape
+    head = "".join(f"<th>{esc(name)}</th>" for name, _ in WORKER_COLUMNS)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{esc(cell(row))}</td>" for _, cell in WORKER_COLUMNS) + "</tr>"
+        for row in rows
+    )
+    return (
+        f"<div class='jp-ClusterCraft-staticTable'><p>{esc(summary_line(summary))}</p>"
+        f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+    )
+
+
+# ---------------------------------------------------------------- peak report
+
+
+class PeakReportWidget(_Widget):
+    """A %%peakmem report: figures, memory chart, recommendation, launch and copy buttons.
+
+    Made with a report, or live: ``PeakReportWidget()`` shows current and peak memory as
+    ``progress(current, peak)`` is called, until ``finish(report)``.
+    """
+
+    _model_name = Unicode("PeakReportModel").tag(sync=True)
+    _view_name = Unicode("PeakReportView").tag(sync=True)
+    # PeakReport.to_dict() without the timeline, or {} while measuring.
+    report = Dict().tag(sync=True)
+    # Arrow IPC stream, columns t (seconds) and rss (bytes); bounded before it is sent.
+    timeline = Bytes().tag(sync=True)
+    # {"running", "current", "peak", "elapsed"} while the measured code runs.
+    live = Dict({"running": False}).tag(sync=True)
+    # What "Copy as code" copies: the recommended cluster as Python.
+    code = Unicode().tag(sync=True)
+
+    def __init__(self, report: Any = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.final = None
+        self._started = time.perf_counter()
+        self._last_progress = 0.0
+        if report is not None:
+            self.finish(report)
+        else:
+            self.live = {"running": True, "current": 0, "peak": 0, "elapsed": 0.0}
+
+    def progress(self, current: int, peak: int) -> None:
+        """Show the figures of a running measurement (called from the meter's thread)."""
+        now = time.perf_counter()
+        if self.final is not None or now - self._last_progress < PROGRESS_INTERVAL:
+            return
+        self._last_progress = now
+        elapsed = round(now - self._started, 2)
+        self.live = {"running": True, "current": current, "peak": peak, "elapsed": elapsed}
+
+    def finish(self, report: Any) -> None:
+        """Show the final report (a PeakReport)."""
+        self.final = report
+        data = report.to_dict()
+        data.pop("timeline", None)
+        with self.hold_sync():
+            self.report = data
+            self.timeline = encode_timeline(bound_timeline(report.timeline))
+            self.code = recommended_cluster_code(data.get("recommendation"))
+            self.live = {"running": False}
+
+    def text(self) -> str:
+        return repr(self.final) if self.final is not None else "Measuring peak memory..."
+
+    def html(self) -> str:
+        if self.final is not None:
+            return self.final._repr_html_()
+        return "<p>Measuring peak memory&hellip;</p>"
+
+
+def recommended_cluster_code(recommendation: Mapping[str, Any] | None) -> str:
+    """Python that starts the recommended cluster locally."""
+    if not recommendation:
+        return ""
+    memory = format_bytes(recommendation["memory_limit"])
+    return (
+        "from dask.distributed import Client, LocalCluster\n\n"
+        f"cluster = LocalCluster(n_workers={recommendation['n_workers']}, "
+        f"threads_per_worker={recommendation['threads_per_worker']}, "
+        f'memory_limit="{memory}")\n'
+        "client = Client(cluster)\n"
+    )

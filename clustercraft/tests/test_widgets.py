@@ -1,0 +1,199 @@
+"""Inline widgets: Arrow round trips, ClusterInfo deltas on a real cluster, peak report state,
+and the display hooks in a real kernel."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from distributed import Client, LocalCluster
+
+from clustercraft.kernel.arrow import (
+    COMPARED_FIELDS,
+    bound_timeline,
+    decode_table,
+    diff_rows,
+    encode_rows,
+    encode_timeline,
+)
+from clustercraft.kernel.meter import PeakMeter
+from clustercraft.kernel.widgets import ClusterInfo, PeakReportWidget
+from clustercraft.schema import WORKER_ROW_FIELDS, worker_rows
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
+    ) as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def client(cluster):
+    with Client(cluster) as client:
+        yield client
+    cluster.scale(2)
+    cluster.sync(cluster._correct_state)
+
+
+class Sent:
+    """Records what a widget sends as custom messages."""
+
+    def __init__(self, widget) -> None:
+        self.messages: list[tuple[dict, list]] = []
+        widget.send = lambda content, buffers=None: self.messages.append((content, buffers or []))
+
+
+def test_arrow_round_trip_of_real_worker_rows(client):
+    rows = worker_rows(client.scheduler_info(n_workers=-1)["workers"])
+    assert len(rows) == 2
+    decoded = decode_table(encode_rows(rows))
+    assert decoded == rows
+    assert list(decoded[0]) == list(WORKER_ROW_FIELDS)
+
+
+def test_diff_rows_keeps_only_changed_added_and_removed():
+    base = {"name": "0", "nthreads": 1, "memory": 10, "last_seen": 1.0}
+    sent = {"a": {**base, "address": "a"}, "b": {**base, "address": "b", "name": "1"}}
+    rows = [
+        {**sent["a"], "last_seen": 2.0},  # only the heartbeat moved: unchanged
+        {**base, "address": "c", "name": "2"},  # new
+    ]
+    fields = ("name", "address", "nthreads", "memory")
+    changed, removed = diff_rows(sent, rows, fields)
+    assert [r["address"] for r in changed] == ["c"]
+    assert removed == ["b"]
+    changed, _ = diff_rows(sent, [{**sent["a"], "memory": 11}], fields)
+    assert [r["memory"] for r in changed] == [11]
+    assert "last_seen" not in COMPARED_FIELDS and "memory" in COMPARED_FIELDS
+
+
+def test_cluster_info_state_and_deltas(client, cluster):
+    widget = ClusterInfo(client, interval=None)
+    try:
+        assert widget._model_name == "ClusterInfoModel"
+        assert widget._model_module == "clustercraft"
+        assert widget.summary["n_workers"] == 2
+        assert widget.summary["scheduler_address"] == cluster.scheduler_address
+        initial = decode_table(widget.rows)
+        assert sorted(r["address"] for r in initial) == sorted(cluster.scheduler.workers)
+
+        sent = Sent(widget)
+        cluster.scale(3)
+        client.wait_for_workers(3, timeout=30)
+        changed, removed = widget.update()
+        content, buffers = sent.messages[-1]
+        assert content["type"] == "delta" and content["removed"] == []
+        assert content["summary"]["n_workers"] == 3
+        delivered = decode_table(buffers[0])
+        assert delivered == changed
+        new = set(cluster.scheduler.workers) - {r["address"] for r in initial}
+        assert new <= {r["address"] for r in delivered}
+        # Only what changed travels: the new worker at least, never more than all three.
+        assert 1 <= len(delivered) <= 3
+
+        cluster.scale(2)
+        deadline = time.monotonic() + 30
+        while len(cluster.scheduler.workers) > 2:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        _, removed = widget.update()
+        assert len(removed) == 1 and removed[0] not in cluster.scheduler.workers
+        assert sent.messages[-1][0]["removed"] == removed
+
+        widget.send_snapshot()
+        content, buffers = sent.messages[-1]
+        assert content["type"] == "snapshot"
+        assert sorted(r["address"] for r in decode_table(buffers[0])) == sorted(
+            cluster.scheduler.workers
+        )
+    finally:
+        widget.close()
+
+
+def test_cluster_info_mimebundle_has_static_fallbacks(client):
+    widget = ClusterInfo(client, interval=None)
+    try:
+        bundle = widget._repr_mimebundle_()
+        assert "application/vnd.jupyter.widget-view+json" in bundle
+        assert "<th>Worker</th>" in bundle["text/html"]
+        assert bundle["text/html"].count("<tr>") == 3  # header + 2 workers
+        assert "2 workers" in bundle["text/plain"]
+    finally:
+        widget.close()
+
+
+def test_cluster_info_thread_updates_then_stops_when_client_closes(cluster):
+    client = Client(cluster)
+    widget = ClusterInfo(client, interval=0.05)
+    sent = Sent(widget)
+    try:
+        assert widget.running
+        widget._on_frontend_msg(widget, {"type": "snapshot"}, [])
+        assert sent.messages[-1][0]["type"] == "snapshot"
+        client.close()
+        deadline = time.monotonic() + 10
+        while widget.running:
+            assert time.monotonic() < deadline, "the updater outlived its client"
+            time.sleep(0.05)
+        assert sent.messages[-1][0]["summary"]["status"] == "closing"
+    finally:
+        widget.close()
+        client.close()
+    assert not [t for t in threading.enumerate() if t.name == "clustercraft-clusterinfo"]
+
+
+def test_cluster_info_pauses_while_hidden_and_close_joins(client):
+    widget = ClusterInfo(client, interval=0.02)
+    widget._on_frontend_msg(widget, {"type": "visible", "visible": False}, [])
+    sent = Sent(widget)
+    time.sleep(0.2)
+    assert sent.messages == []  # hidden: no updates
+    widget.close()
+    assert not widget.running
+
+
+def test_cluster_info_refuses_other_objects():
+    with pytest.raises(TypeError, match="Client or a Dask cluster"):
+        ClusterInfo(object(), interval=None)
+
+
+def test_bound_timeline_keeps_peak_and_bounds_length():
+    points = [(i * 0.001, 100 + (i % 7)) for i in range(100_000)]
+    points[54_321] = (54.321, 10_000)
+    bounded = bound_timeline(points, 800)
+    assert len(bounded) <= 800
+    assert (54.321, 10_000) in bounded
+    assert [t for t, _ in bounded] == sorted(t for t, _ in bounded)
+    assert bound_timeline(points[:10], 800) == points[:10]
+    decoded = decode_table(encode_timeline(bounded))
+    assert [(r["t"], r["rss"]) for r in decoded] == bounded
+
+
+def test_peak_report_widget_live_then_final():
+    widget = PeakReportWidget()
+    try:
+        assert widget.live["running"] is True and widget.report == {}
+        meter = PeakMeter(progress=widget.progress)
+        with meter:
+            block = bytearray(64 * 2**20)
+            time.sleep(0.5)
+            del block
+        assert widget.live["running"] is True
+        assert widget.live["peak"] >= widget.live["current"] > 0
+        widget.finish(meter.report)
+        assert widget.live == {"running": False}
+        assert widget.report["peak"] == meter.report.peak
+        assert "timeline" not in widget.report
+        timeline = decode_table(widget.timeline)
+        assert len(timeline) == len(bound_timeline(meter.report.timeline))
+        assert max(r["rss"] for r in timeline) == max(rss for _, rss in meter.report.timeline)
+        recommendation = meter.report.recommendation
+        assert f"n_workers={recommendation.n_workers}" in widget.code
+        assert "Peak memory" in widget._repr_mimebundle_()["text/html"]
+        widget.progress(1, 2)  # too late: the final report stays
+        assert widget.live == {"running": False}
+    finally:
+        widget.close()
