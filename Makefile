@@ -22,9 +22,10 @@ help:
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# npm ci from the committed lock file; redone only when package.json or the lock change.
+# npm install from the committed lock file (not `npm ci`: the registry here lacks some of
+# rspack's optional per-platform binaries, which `npm ci` then reports as missing from the lock).
 node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm install --no-audit --no-fund
 	@touch $@
 
 # Editable install with the test extras; the labextension is built and linked.
