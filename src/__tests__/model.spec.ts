@@ -1,0 +1,189 @@
+import { APIError } from '../api';
+import { ClusterModel, compareClusters } from '../model';
+import { cluster } from './fixtures';
+
+/** A stand-in for the browser WebSocket that the test drives. */
+class FakeSocket {
+  onopen: (() => void) | null = null;
+  onmessage: ((event: { data: string }) => void) | null = null;
+  onclose: (() => void) | null = null;
+  closed = false;
+  close() {
+    this.closed = true;
+  }
+  push(message: unknown) {
+    this.onmessage?.({ data: JSON.stringify(message) });
+  }
+}
+
+const flush = () => new Promise(resolve => setTimeout(resolve, 0));
+
+describe('ClusterModel applying pushed messages', () => {
+  it('replaces everything with a snapshot and reports membership changes', () => {
+    const model = new ClusterModel({ request: jest.fn() });
+    let membership = 0;
+    model.changed.connect(() => membership++);
+    model.applyEvent({
+      type: 'snapshot',
+      clusters: [cluster('a'), cluster('b')]
+    });
+    expect(model.clusters.map(c => c.id)).toEqual(['a', 'b']);
+    expect(membership).toBe(1);
+    model.applyEvent({ type: 'snapshot', clusters: [cluster('b')] });
+    expect(model.clusters.map(c => c.id)).toEqual(['b']);
+    expect(membership).toBe(2);
+  });
+
+  it('updates one cluster in place without a membership change', () => {
+    const model = new ClusterModel({ request: jest.fn() });
+    model.applyEvent({ type: 'snapshot', clusters: [cluster('a')] });
+    const changed: string[] = [];
+    let membership = 0;
+    model.clusterChanged.connect((_, c) =>
+      changed.push(`${c.id}:${c.n_workers}`)
+    );
+    model.changed.connect(() => membership++);
+    model.applyEvent({
+      type: 'cluster',
+      cluster: cluster('a', { n_workers: 5 })
+    });
+    expect(changed).toEqual(['a:5']);
+    expect(membership).toBe(0);
+    expect(model.get('a')!.n_workers).toBe(5);
+    model.applyEvent({ type: 'cluster', cluster: cluster('c') });
+    expect(membership).toBe(1);
+  });
+
+  it('drops removed clusters; an unknown id changes nothing', () => {
+    const model = new ClusterModel({ request: jest.fn() });
+    model.applyEvent({
+      type: 'snapshot',
+      clusters: [cluster('a'), cluster('b')]
+    });
+    let membership = 0;
+    model.changed.connect(() => membership++);
+    model.applyEvent({ type: 'removed', id: 'a' });
+    model.applyEvent({ type: 'removed', id: 'zzz' });
+    expect(model.clusters.map(c => c.id)).toEqual(['b']);
+    expect(membership).toBe(1);
+  });
+});
+
+describe('ClusterModel sorting and resolving', () => {
+  it('orders cards oldest first, then by natural name', () => {
+    const model = new ClusterModel({ request: jest.fn() });
+    model.applyEvent({
+      type: 'snapshot',
+      clusters: [
+        cluster('x', { started: 300, name: 'late' }),
+        cluster('y', { started: 100, name: 'n10' }),
+        cluster('z', { started: 100, name: 'n9' })
+      ]
+    });
+    expect(model.clusters.map(c => c.name)).toEqual(['n9', 'n10', 'late']);
+    expect(
+      compareClusters(cluster('p', { started: 0 }), cluster('q'))
+    ).toBeGreaterThan(0);
+  });
+
+  it('resolves a command without id to the newest live cluster', () => {
+    const model = new ClusterModel({ request: jest.fn() });
+    model.applyEvent({
+      type: 'snapshot',
+      clusters: [
+        cluster('old', { started: 1 }),
+        cluster('gone', { started: 5, status: 'lost' })
+      ]
+    });
+    expect(model.resolve()!.id).toBe('old');
+    expect(model.resolve('gone')!.id).toBe('gone');
+  });
+});
+
+describe('ClusterModel talking to the server', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('probes with REST, then listens on the push channel', async () => {
+    const socket = new FakeSocket();
+    const request = jest.fn().mockResolvedValue([cluster('a')]);
+    const model = new ClusterModel({
+      request,
+      openEvents: () => socket as unknown as WebSocket
+    });
+    model.connect();
+    await flush();
+    expect(request).toHaveBeenCalledWith('clusters');
+    expect(model.clusters.map(c => c.id)).toEqual(['a']);
+    socket.onopen!();
+    expect(model.state).toBe('connected');
+    socket.push({ type: 'cluster', cluster: cluster('b') });
+    socket.push({ type: 'removed', id: 'a' });
+    expect(model.clusters.map(c => c.id)).toEqual(['b']);
+    model.disconnect();
+    expect(socket.closed).toBe(true);
+    expect(model.state).toBe('idle');
+  });
+
+  it('retries with growing delays while the extension is missing', async () => {
+    jest.useFakeTimers();
+    const request = jest.fn().mockRejectedValue(new APIError('Not Found', 404));
+    const model = new ClusterModel({
+      request,
+      openEvents: () => new FakeSocket() as unknown as WebSocket,
+      backoff: { initial: 100, maximum: 400 }
+    });
+    model.connect();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(model.state).toBe('unreachable');
+    expect(model.stateError!.status).toBe(404);
+    expect(request).toHaveBeenCalledTimes(1);
+    await jest.advanceTimersByTimeAsync(100);
+    expect(request).toHaveBeenCalledTimes(2);
+    await jest.advanceTimersByTimeAsync(199);
+    expect(request).toHaveBeenCalledTimes(2);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(request).toHaveBeenCalledTimes(3);
+    // Hidden panel: no more requests.
+    model.disconnect();
+    await jest.advanceTimersByTimeAsync(10000);
+    expect(request).toHaveBeenCalledTimes(3);
+  });
+
+  it('applies what create, scale and shutdown return', async () => {
+    const request = jest
+      .fn()
+      .mockResolvedValueOnce(cluster('n', { status: 'starting' }))
+      .mockResolvedValueOnce(cluster('n', { requested_workers: 3 }))
+      .mockRejectedValueOnce(new APIError('gone', 404));
+    const model = new ClusterModel({ request });
+    await model.create({ n_workers: 2, memory_limit: '1GiB' });
+    expect(request).toHaveBeenLastCalledWith('clusters', {
+      method: 'POST',
+      body: JSON.stringify({ n_workers: 2, memory_limit: '1GiB' })
+    });
+    expect(model.get('n')!.status).toBe('starting');
+    await model.scale('n', { n_workers: 3 });
+    expect(request).toHaveBeenLastCalledWith('clusters/n', {
+      method: 'PATCH',
+      body: '{"n_workers":3}'
+    });
+    expect(model.get('n')!.requested_workers).toBe(3);
+    // A 404 on delete means it is already gone: forget it quietly.
+    await model.shutdown('n');
+    expect(model.get('n')).toBeUndefined();
+  });
+
+  it('passes field errors on from the server', async () => {
+    const request = jest
+      .fn()
+      .mockRejectedValue(new APIError('bad size', 400, 'memory_limit'));
+    const model = new ClusterModel({ request });
+    await expect(
+      model.create({ memory_limit: '12 parsecs' })
+    ).rejects.toMatchObject({
+      status: 400,
+      field: 'memory_limit'
+    });
+    expect(model.clusters).toEqual([]);
+  });
+});
