@@ -14,6 +14,7 @@ export const CLASS = {
   row: 'jp-ClusterCraft-workerRow',
   cell: 'jp-ClusterCraft-workerCell',
   sortButton: 'jp-ClusterCraft-sortButton',
+  sortIndicator: 'jp-ClusterCraft-sortIndicator',
   bar: 'jp-ClusterCraft-memoryBar',
   barManaged: 'jp-ClusterCraft-memoryBar-managed',
   barUnmanaged: 'jp-ClusterCraft-memoryBar-unmanaged',
@@ -114,6 +115,11 @@ export class WorkersTable {
       button.type = 'button';
       button.className = CLASS.sortButton;
       button.textContent = column.label;
+      // The arrow is drawn by CSS from aria-sort; hidden so the header's name stays the label.
+      const indicator = document.createElement('span');
+      indicator.className = CLASS.sortIndicator;
+      indicator.setAttribute('aria-hidden', 'true');
+      button.appendChild(indicator);
       button.title = trans.__('Sort by %1', column.label);
       button.addEventListener('click', () => this._toggleSort(column.sortKey));
       th.appendChild(button);
