@@ -140,6 +140,7 @@ class ChildWatch:
         self.peak = max(self.peak, alive)
 
     def finish(self) -> int:
+        self.poll()  # children still alive at the end, for runs shorter than a tick
         reaped = _reaped_maxrss()
         if reaped > self.ru_start:
             self.peak = max(self.peak, reaped)

@@ -124,11 +124,10 @@ class PeakReport:
         if len(self.timeline) < 2:
             return ""
         end = max(self.timeline[-1][0], 1e-9)
-        low = min(self.baseline, *(rss for _, rss in self.timeline))
-        span = max(self.peak - low, 1)
+        top = max(self.peak, *(rss for _, rss in self.timeline), 1)
 
-        def y(rss: int) -> float:
-            return CHART_HEIGHT - 2 - (rss - low) / span * (CHART_HEIGHT - 4)
+        def y(rss: int) -> float:  # from zero, so a small increment looks small
+            return CHART_HEIGHT - 2 - rss / top * (CHART_HEIGHT - 4)
 
         points = " ".join(f"{t / end * CHART_WIDTH:.1f},{y(rss):.1f}" for t, rss in self.timeline)
         return (

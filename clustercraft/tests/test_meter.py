@@ -246,3 +246,14 @@ def test_bad_options_fail_before_anything_runs() -> None:
         with pytest.raises(ValueError):
             PeakMeter(**options)
     assert no_meter_threads()
+
+
+@linux_only
+def test_child_still_alive_at_the_end_is_counted() -> None:
+    code = "import numpy as np, time; a = np.ones(128 * 2**20 // 8); print(1, flush=True); time.sleep(5)"
+    with clustercraft.peak_memory() as meter:
+        child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+        child.stdout.readline()  # allocated; the block ends before the child does
+    child.kill()
+    child.wait()
+    assert 128 * MiB <= meter.report.children_peak <= 128 * MiB + 96 * MiB
