@@ -3,6 +3,7 @@
 const esModules = [
   '@jupyterlab',
   '@jupyter',
+  '@jupyter-widgets',
   '@lumino',
   '@microsoft',
   'lib0',

@@ -15,6 +15,7 @@ import { addCommands } from './panel/commands';
 import { INewClusterDefaults } from './panel/form';
 import { ClusterPanel } from './panel/panel';
 import { IClusterCraftPanel, PANEL_ID, PLUGIN_ID } from './tokens';
+import { widgetsPlugin } from './widgets/plugin';
 import clusterIconSvg from '../style/icons/cluster.svg';
 
 const clusterIcon = new LabIcon({
@@ -79,4 +80,4 @@ const plugin: JupyterFrontEndPlugin<IClusterCraftPanel> = {
   }
 };
 
-export default plugin;
+export default [plugin, widgetsPlugin];

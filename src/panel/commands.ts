@@ -19,6 +19,7 @@ import { ICluster } from '../schema';
 import { CommandIDs } from '../tokens';
 import { ClusterPanel } from './panel';
 import { showScaleDialog } from './scaleDialog';
+import { clientCode } from '../code';
 
 export const PALETTE_CATEGORY = 'Dask clusters';
 
@@ -34,10 +35,8 @@ export interface ICommandsOptions {
   palette: ICommandPalette | null;
 }
 
-/** The two lines that connect a notebook to a cluster. */
-export function clientCode(address: string): string {
-  return `from dask.distributed import Client\nclient = Client(${JSON.stringify(address)})`;
-}
+// Lives in ../code so that the inline widgets share it without this file's imports.
+export { clientCode };
 
 export function addCommands(options: ICommandsOptions): void {
   const { app, model, panel, trans, notebooks, consoles, palette } = options;

@@ -1,0 +1,347 @@
+import {
+  dataView,
+  FakeComm,
+  fakeManager,
+  timelineIPC,
+  workerRowsIPC
+} from './widgets-setup';
+
+import { IWorkerRow } from '../schema';
+import {
+  chartScales,
+  linearScale,
+  peakChart,
+  peakIndex
+} from '../widgets/chart';
+import { ClusterInfoModel, ClusterInfoView } from '../widgets/clusterInfo';
+import { launchCluster } from '../widgets/launch';
+import {
+  IPeakReport,
+  PeakReportModel,
+  peakReportView
+} from '../widgets/peakReport';
+import { defaultServices } from '../widgets/services';
+import { cluster, worker } from './fixtures';
+
+const GiB = 2 ** 30;
+
+async function clusterInfoModel(rows: IWorkerRow[], comm = new FakeComm()) {
+  const { workers, ...summary } = cluster('abc', { workers: rows });
+  const state = await ClusterInfoModel._deserialize_state(
+    { summary, rows: dataView(workerRowsIPC(rows)) },
+    fakeManager
+  );
+  const model = new ClusterInfoModel(
+    {
+      ...new ClusterInfoModel(
+        {},
+        { model_id: 'x', widget_manager: fakeManager }
+      ).defaults(),
+      ...state
+    },
+    { model_id: 'm1', widget_manager: fakeManager, comm: comm as any }
+  );
+  return { model, comm, summary, workers };
+}
+
+function bodyRows(el: HTMLElement): HTMLTableRowElement[] {
+  return Array.from(
+    el.querySelectorAll<HTMLTableRowElement>(
+      '.jp-ClusterCraft-workersTable tbody tr'
+    )
+  );
+}
+
+describe('ClusterInfoModel', () => {
+  it('starts from the Arrow rows of its state and asks the kernel for a snapshot', async () => {
+    const { model, comm } = await clusterInfoModel([worker(0), worker(1)]);
+    expect([...model.workers.keys()]).toEqual([
+      worker(0).address,
+      worker(1).address
+    ]);
+    expect(comm.sent[0].data).toEqual({
+      method: 'custom',
+      content: { type: 'snapshot' }
+    });
+  });
+
+  it('applies deltas: changed and added rows from Arrow, removed by address', async () => {
+    const { model, comm } = await clusterInfoModel([worker(0), worker(1)]);
+    const changed = jest.fn();
+    model.on('cluster:changed', changed);
+    await comm.receive(
+      {
+        type: 'delta',
+        removed: [worker(0).address],
+        summary: { ...model.summary, n_workers: 2, memory_used: 7 }
+      },
+      [workerRowsIPC([worker(1, { memory: 3 * GiB }), worker(2)])]
+    );
+    expect(changed).toHaveBeenCalledTimes(1);
+    expect(model.cluster.workers.map(w => w.name)).toEqual(['1', '2']);
+    expect(model.workers.get(worker(1).address)!.memory).toBe(3 * GiB);
+    expect(model.summary.memory_used).toBe(7);
+    // Saved notebook state holds the current table, not the first one.
+    expect(model.get_state(false).rows.map((w: IWorkerRow) => w.name)).toEqual([
+      '1',
+      '2'
+    ]);
+  });
+
+  it('replaces everything on a snapshot', async () => {
+    const { model, comm } = await clusterInfoModel([worker(0), worker(1)]);
+    await comm.receive({ type: 'snapshot', removed: [] }, [
+      workerRowsIPC([worker(5)])
+    ]);
+    expect([...model.workers.keys()]).toEqual([worker(5).address]);
+  });
+
+  it('restores from saved JSON state without a kernel', async () => {
+    const state = await ClusterInfoModel._deserialize_state(
+      { rows: [worker(7)], summary: {} },
+      fakeManager
+    );
+    expect(state.rows).toEqual([worker(7)]);
+  });
+});
+
+describe('ClusterInfoView', () => {
+  it('draws the shared tables and follows deltas; tells the kernel when hidden', async () => {
+    const { model, comm } = await clusterInfoModel([worker(0), worker(1)]);
+    const view = new ClusterInfoView({ model } as any);
+    view.render();
+    expect(bodyRows(view.el)).toHaveLength(2);
+    expect(view.el.getAttribute('aria-label')).toBe('Dask cluster');
+    const headers = Array.from(view.el.querySelectorAll('th')).map(
+      th => th.textContent
+    );
+    expect(headers.join(' ')).toMatch(/Worker/);
+    await comm.receive({ type: 'delta', removed: [] }, [
+      workerRowsIPC([worker(2)])
+    ]);
+    expect(bodyRows(view.el)).toHaveLength(3);
+    view.remove();
+    expect(comm.sent.at(-1)!.data.content).toEqual({
+      type: 'visible',
+      visible: false
+    });
+  });
+
+  it('applies a 1,000-worker delta and redraws every row', async () => {
+    const rows = Array.from({ length: 1000 }, (_, i) => worker(i));
+    const { model, comm } = await clusterInfoModel(rows);
+    const view = new ClusterInfoView({ model } as any);
+    view.render();
+    const delta = workerRowsIPC(
+      rows.map(r => ({ ...r, memory: r.memory + 1 }))
+    );
+    const start = performance.now();
+    await comm.receive({ type: 'delta', removed: [] }, [delta]);
+    const elapsed = performance.now() - start;
+    expect(bodyRows(view.el)).toHaveLength(1000);
+    // jsdom is several times slower than Chromium; bench/ measures the real browser.
+    expect(elapsed).toBeLessThan(500);
+  });
+});
+
+describe('chart scales', () => {
+  it('maps a domain linearly onto a range, inverted y included', () => {
+    const y = linearScale([100, 200], [150, 10]);
+    expect(y(100)).toBe(150);
+    expect(y(200)).toBe(10);
+    expect(y(150)).toBe(80);
+    expect(linearScale([5, 5], [0, 10])(5)).toBe(0);
+  });
+
+  it('fits the baseline, the timeline, the peak and the limit', () => {
+    const data = {
+      timeline: { t: [0, 1, 2], rss: [120, 300, 150] },
+      baseline: 100,
+      peak: 320,
+      limit: 1000,
+      duration: 2
+    };
+    const { x, y } = chartScales(data);
+    expect(x.domain).toEqual([0, 2]);
+    expect(y.domain[0]).toBeLessThanOrEqual(100);
+    expect(y.domain[1]).toBeGreaterThanOrEqual(1000);
+    expect(peakIndex(data.timeline.rss)).toBe(1);
+  });
+
+  it('draws an SVG with the memory line, the peak marked and the limit line', () => {
+    const chart = peakChart({
+      timeline: { t: [0, 1, 2], rss: [120, 300, 150] },
+      baseline: 100,
+      peak: 320,
+      limit: 1000,
+      duration: 2
+    });
+    expect(chart.getAttribute('role')).toBe('img');
+    expect(chart.getAttribute('aria-label')).toMatch(/peak 320 B/);
+    expect(
+      chart.querySelector('polyline')!.getAttribute('points')!.split(' ')
+    ).toHaveLength(3);
+    expect(
+      chart.querySelector('.jp-ClusterCraft-peakChart-peak')
+    ).not.toBeNull();
+    expect(
+      chart.querySelector('.jp-ClusterCraft-peakChart-limit')
+    ).not.toBeNull();
+  });
+});
+
+const REPORT: IPeakReport = {
+  peak: 3 * GiB,
+  baseline: GiB,
+  increment: 2 * GiB,
+  retained: 0,
+  duration: 1.5,
+  method: 'hwm',
+  children_peak: 0,
+  recommendation: {
+    n_workers: 2,
+    threads_per_worker: 1,
+    memory_limit: 5 * GiB,
+    rationale: 'Peak need 2 GiB x factor 2 + worker base.'
+  },
+  warnings: [],
+  error: null
+};
+
+async function peakReportModel(attributes: any) {
+  const state = await PeakReportModel._deserialize_state(
+    attributes,
+    fakeManager
+  );
+  const defaults = new PeakReportModel(
+    {},
+    { model_id: 'd', widget_manager: fakeManager }
+  ).defaults();
+  return new PeakReportModel(
+    { ...defaults, ...state },
+    {
+      model_id: 'p1',
+      widget_manager: fakeManager
+    }
+  );
+}
+
+describe('PeakReport widget', () => {
+  it('shows live figures while measuring, then the report, chart and buttons', async () => {
+    const model = await peakReportModel({
+      live: { running: true, current: GiB, peak: 2 * GiB, elapsed: 0.4 }
+    });
+    const View = peakReportView(defaultServices());
+    const view = new View({ model } as any);
+    view.render();
+    expect(view.el.textContent).toMatch(/now 1.00 GiB, peak 2.00 GiB/);
+    expect(view.el.querySelector('svg')).toBeNull();
+
+    model.set({
+      report: REPORT,
+      timeline: (PeakReportModel.serializers.timeline.deserialize as any)(
+        dataView(timelineIPC([0, 0.7, 1.5], [GiB, 3 * GiB, GiB]))
+      ),
+      live: { running: false }
+    });
+    expect(view.el.querySelector('svg polyline')).not.toBeNull();
+    expect(view.el.textContent).toMatch(
+      /2 workers × 1 threads, memory limit 5.00 GiB/
+    );
+    expect(view.el.textContent).toMatch(/factor 2/);
+    const labels = Array.from(view.el.querySelectorAll('button')).map(b =>
+      b.getAttribute('aria-label')
+    );
+    expect(labels).toEqual(['Launch recommended cluster', 'Copy as code']);
+  });
+
+  it('launches the recommended cluster, reports progress and inserts the client code', async () => {
+    const model = await peakReportModel({
+      report: REPORT,
+      code: 'cluster = ...'
+    });
+    const launched = {
+      ...cluster('c1', { status: 'running' }),
+      scheduler_address: 'tcp://127.0.0.1:9999'
+    };
+    const insertCellBelow = jest.fn(() => true);
+    const copyToClipboard = jest.fn();
+    const showClusters = jest.fn();
+    const launchClusterFake = jest.fn(async (spec: any, progress: any) => {
+      progress({ ...launched, status: 'starting', n_workers: 1 });
+      return launched;
+    });
+    const View = peakReportView(
+      defaultServices({
+        launchCluster: launchClusterFake,
+        insertCellBelow,
+        copyToClipboard,
+        showClusters
+      })
+    );
+    const view = new View({ model } as any);
+    view.render();
+    const [launch, copy] = Array.from(view.el.querySelectorAll('button'));
+    copy.click();
+    expect(copyToClipboard).toHaveBeenCalledWith('cluster = ...');
+
+    const recommendation = REPORT.recommendation!;
+    const result = await view.launch(
+      recommendation,
+      launch,
+      view.el.querySelector('[role=status]:last-child') as HTMLElement
+    );
+    expect(result).toBe(launched);
+    expect(launchClusterFake.mock.calls[0][0]).toEqual({
+      n_workers: 2,
+      threads_per_worker: 1,
+      memory_limit: 5 * GiB
+    });
+    expect(showClusters).toHaveBeenCalled();
+    expect(insertCellBelow).toHaveBeenCalledWith(
+      view.el,
+      'from dask.distributed import Client\nclient = Client("tcp://127.0.0.1:9999")'
+    );
+  });
+});
+
+describe('launchCluster', () => {
+  it('POSTs the spec and follows the cluster until its workers run', async () => {
+    const states = [
+      { ...cluster('c9'), status: 'starting', n_workers: 0 },
+      { ...cluster('c9'), status: 'running', n_workers: 1 },
+      { ...cluster('c9'), status: 'running', n_workers: 2 }
+    ];
+    const calls: [string, any][] = [];
+    const request = jest.fn(async (path: string, init: any = {}) => {
+      calls.push([path, init]);
+      return states[calls.length - 1];
+    });
+    const seen: number[] = [];
+    const spec = { n_workers: 2, threads_per_worker: 1, memory_limit: GiB };
+    const result = await launchCluster(spec, c => seen.push(c.n_workers), {
+      request: request as any,
+      interval: 1
+    });
+    expect(result.n_workers).toBe(2);
+    expect(calls[0]).toEqual([
+      'clusters',
+      { method: 'POST', body: JSON.stringify(spec) }
+    ]);
+    expect(calls[1][0]).toBe('clusters/c9');
+    expect(seen).toEqual([0, 1, 2]);
+  });
+
+  it('fails when the cluster is lost', async () => {
+    const request = jest.fn(async () => ({ ...cluster('c8'), status: 'lost' }));
+    await expect(
+      launchCluster(
+        { n_workers: 1, threads_per_worker: 1, memory_limit: GiB },
+        undefined,
+        {
+          request: request as any
+        }
+      )
+    ).rejects.toThrow(/lost/);
+  });
+});

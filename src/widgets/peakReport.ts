@@ -1,0 +1,340 @@
+/**
+ * The %%peakmem report: live figures while the cell runs, then the figures,
+ * the memory chart, the recommended cluster with its reasoning, and the
+ * "Launch recommended cluster" and "Copy as code" buttons.
+ */
+import {
+  DOMWidgetModel,
+  DOMWidgetView,
+  ISerializers
+} from '@jupyter-widgets/base';
+
+import { BinaryData, decodeTimeline, ITimeline } from '../arrow';
+import { formatBytes } from '../format';
+import { clientCode } from '../code';
+import { ICluster } from '../schema';
+import { formatSeconds, peakChart } from './chart';
+import { IClusterRequest } from './launch';
+import { defaultServices, IWidgetServices } from './services';
+import { MODULE_NAME, MODULE_VERSION } from './version';
+
+export const CLASS = {
+  report: 'jp-ClusterCraft-peakReport',
+  live: 'jp-ClusterCraft-peakReport-live',
+  figures: 'jp-ClusterCraft-peakReport-figures',
+  body: 'jp-ClusterCraft-peakReport-body',
+  recommendation: 'jp-ClusterCraft-peakReport-recommendation',
+  rationale: 'jp-ClusterCraft-peakReport-rationale',
+  warnings: 'jp-ClusterCraft-peakReport-warnings',
+  error: 'jp-ClusterCraft-peakReport-error',
+  actions: 'jp-ClusterCraft-peakReport-actions',
+  button: 'jp-ClusterCraft-button',
+  status: 'jp-ClusterCraft-peakReport-status'
+};
+
+/** The recommendation of clustercraft/kernel/sizing.py. */
+export interface IRecommendation extends IClusterRequest {
+  rationale: string;
+}
+
+/** PeakReport.to_dict() without its timeline (that comes as Arrow). */
+export interface IPeakReport {
+  peak: number;
+  baseline: number;
+  increment: number;
+  retained: number;
+  duration: number;
+  method: 'hwm' | 'sampled';
+  children_peak: number;
+  recommendation: IRecommendation | null;
+  warnings: string[];
+  error: string | null;
+}
+
+/** Figures of a measurement still running. */
+export interface ILiveFigures {
+  running: boolean;
+  current?: number;
+  peak?: number;
+  elapsed?: number;
+}
+
+const EMPTY_TIMELINE: ITimeline = { t: [], rss: [] };
+
+export class PeakReportModel extends DOMWidgetModel {
+  defaults(): any {
+    return {
+      ...super.defaults(),
+      _model_name: 'PeakReportModel',
+      _model_module: MODULE_NAME,
+      _model_module_version: MODULE_VERSION,
+      _view_name: 'PeakReportView',
+      _view_module: MODULE_NAME,
+      _view_module_version: MODULE_VERSION,
+      report: {},
+      timeline: EMPTY_TIMELINE,
+      live: { running: false },
+      code: ''
+    };
+  }
+
+  static serializers: ISerializers = {
+    ...DOMWidgetModel.serializers,
+    timeline: {
+      deserialize: (value: BinaryData | ITimeline | null) =>
+        !value
+          ? EMPTY_TIMELINE
+          : 't' in value && 'rss' in value
+            ? (value as ITimeline)
+            : decodeTimeline(value as BinaryData),
+      // Saved notebook state holds the timeline as JSON.
+      serialize: (value: ITimeline) => ({
+        t: Array.from(value.t),
+        rss: Array.from(value.rss)
+      })
+    }
+  };
+
+  get report(): IPeakReport | null {
+    const report = this.get('report') as IPeakReport;
+    return report && typeof report.peak === 'number' ? report : null;
+  }
+}
+
+const DEFAULT_SERVICES = defaultServices();
+
+export class PeakReportView extends DOMWidgetView {
+  model!: PeakReportModel;
+
+  /** JupyterLab's services; `peakReportView(services)` supplies the real ones. */
+  protected get services(): IWidgetServices {
+    return DEFAULT_SERVICES;
+  }
+
+  render(): void {
+    this.el.classList.add(CLASS.report);
+    this.el.setAttribute('role', 'region');
+    this.el.setAttribute(
+      'aria-label',
+      this.services.trans.__('Peak memory report')
+    );
+    this.listenTo(
+      this.model,
+      'change:report change:timeline change:live',
+      this.draw
+    );
+    this.draw();
+  }
+
+  draw(): void {
+    const live = this.model.get('live') as ILiveFigures;
+    const report = this.model.report;
+    this.el.replaceChildren();
+    if (live?.running || !report) {
+      this.el.appendChild(this.liveFigures(live ?? { running: true }));
+    } else {
+      this.el.append(...this.finalReport(report));
+    }
+  }
+
+  liveFigures(live: ILiveFigures): HTMLElement {
+    const node = document.createElement('div');
+    node.className = CLASS.live;
+    node.setAttribute('role', 'status');
+    node.setAttribute('aria-live', 'polite');
+    node.textContent =
+      live.current === undefined
+        ? this.services.trans.__('Measuring peak memory…')
+        : this.services.trans.__(
+            'Measuring peak memory… now %1, peak %2, after %3',
+            formatBytes(live.current),
+            formatBytes(live.peak),
+            formatSeconds(live.elapsed ?? 0)
+          );
+    return node;
+  }
+
+  finalReport(report: IPeakReport): HTMLElement[] {
+    const nodes: HTMLElement[] = [];
+    const title = document.createElement('strong');
+    title.textContent =
+      report.method === 'hwm'
+        ? this.services.trans.__(
+            'Peak memory (exact: the high-water mark of the kernel process)'
+          )
+        : this.services.trans.__(
+            'Peak memory (sampled: short spikes between samples can be missed)'
+          );
+    nodes.push(title);
+    if (report.error) {
+      const error = document.createElement('p');
+      error.className = CLASS.error;
+      error.textContent = this.services.trans.__(
+        'Stopped by %1; the figures cover the run until then.',
+        report.error
+      );
+      nodes.push(error);
+    }
+    const body = document.createElement('div');
+    body.className = CLASS.body;
+    body.append(
+      this.figures(report),
+      peakChart(
+        {
+          timeline: this.model.get('timeline') ?? EMPTY_TIMELINE,
+          baseline: report.baseline,
+          peak: report.peak,
+          limit: report.recommendation?.memory_limit ?? null,
+          duration: report.duration
+        },
+        this.services.trans
+      ) as unknown as HTMLElement
+    );
+    nodes.push(body);
+    if (report.recommendation) {
+      nodes.push(...this.recommendation(report.recommendation));
+    }
+    if (report.warnings?.length) {
+      const list = document.createElement('ul');
+      list.className = CLASS.warnings;
+      list.setAttribute('aria-label', this.services.trans.__('Warnings'));
+      for (const warning of report.warnings) {
+        list.appendChild(document.createElement('li')).textContent = warning;
+      }
+      nodes.push(list);
+    }
+    return nodes;
+  }
+
+  figures(report: IPeakReport): HTMLTableElement {
+    const table = document.createElement('table');
+    table.className = CLASS.figures;
+    table.setAttribute(
+      'aria-label',
+      this.services.trans.__('Peak memory figures')
+    );
+    const rows: [string, string][] = [
+      [this.services.trans.__('Peak'), formatBytes(report.peak)],
+      [this.services.trans.__('Increment'), formatBytes(report.increment)],
+      [this.services.trans.__('Baseline'), formatBytes(report.baseline)],
+      [this.services.trans.__('Retained'), formatBytes(report.retained)],
+      [
+        this.services.trans.__('Children peak'),
+        report.children_peak
+          ? formatBytes(report.children_peak)
+          : this.services.trans.__('none')
+      ],
+      [this.services.trans.__('Duration'), formatSeconds(report.duration)]
+    ];
+    const body = table.createTBody();
+    for (const [label, value] of rows) {
+      const tr = body.insertRow();
+      const th = document.createElement('th');
+      th.scope = 'row';
+      th.textContent = label;
+      tr.append(th);
+      tr.insertCell().textContent = value;
+    }
+    return table;
+  }
+
+  recommendation(recommendation: IRecommendation): HTMLElement[] {
+    const summary = document.createElement('p');
+    summary.className = CLASS.recommendation;
+    summary.textContent = this.services.trans.__(
+      'Recommended cluster: %1 workers × %2 threads, memory limit %3 per worker',
+      recommendation.n_workers,
+      recommendation.threads_per_worker,
+      formatBytes(recommendation.memory_limit)
+    );
+    const rationale = document.createElement('p');
+    rationale.className = CLASS.rationale;
+    rationale.textContent = recommendation.rationale;
+
+    const actions = document.createElement('div');
+    actions.className = CLASS.actions;
+    const status = document.createElement('span');
+    status.className = CLASS.status;
+    status.setAttribute('role', 'status');
+    status.setAttribute('aria-live', 'polite');
+    const launch = this.button(
+      this.services.trans.__('Launch recommended cluster'),
+      () => this.launch(recommendation, launch, status)
+    );
+    const copy = this.button(this.services.trans.__('Copy as code'), () => {
+      this.services.copyToClipboard(this.model.get('code'));
+      status.textContent = this.services.trans.__('Copied.');
+    });
+    actions.append(launch, copy, status);
+    return [summary, rationale, actions];
+  }
+
+  button(label: string, onClick: () => void): HTMLButtonElement {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = `${CLASS.button} jp-mod-styled`;
+    button.textContent = label;
+    button.setAttribute('aria-label', label);
+    button.addEventListener('click', onClick);
+    return button;
+  }
+
+  async launch(
+    recommendation: IRecommendation,
+    button: HTMLButtonElement,
+    status: HTMLElement
+  ): Promise<ICluster | null> {
+    const spec: IClusterRequest = {
+      n_workers: recommendation.n_workers,
+      threads_per_worker: recommendation.threads_per_worker,
+      memory_limit: recommendation.memory_limit
+    };
+    button.disabled = true;
+    status.textContent = this.services.trans.__('Starting a cluster…');
+    try {
+      const cluster = await this.services.launchCluster(spec, c => {
+        status.textContent = this.services.trans.__(
+          'Starting %1: %2 of %3 workers',
+          c.name,
+          c.n_workers,
+          spec.n_workers
+        );
+      });
+      this.services.showClusters();
+      const inserted = this.services.insertCellBelow(
+        this.el,
+        clientCode(cluster.scheduler_address)
+      );
+      status.textContent = inserted
+        ? this.services.trans.__(
+            '%1 is running; the cell below connects to it.',
+            cluster.name
+          )
+        : this.services.trans.__(
+            '%1 is running at %2.',
+            cluster.name,
+            cluster.scheduler_address
+          );
+      return cluster;
+    } catch (error) {
+      status.textContent = this.services.trans.__(
+        'Could not launch the cluster: %1',
+        (error as Error).message
+      );
+      return null;
+    } finally {
+      button.disabled = false;
+    }
+  }
+}
+
+/** The view class wired to JupyterLab through `services`. */
+export function peakReportView(
+  services: IWidgetServices
+): typeof PeakReportView {
+  return class extends PeakReportView {
+    protected get services(): IWidgetServices {
+      return services;
+    }
+  };
+}

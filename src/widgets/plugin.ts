@@ -1,0 +1,73 @@
+/**
+ * Registers clustercraft's inline widgets (ClusterInfo, PeakReport) with the
+ * Jupyter widget manager, wired to the notebook tracker and the clusters panel.
+ */
+import {
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { IJupyterWidgetRegistry } from '@jupyter-widgets/base';
+import { Clipboard } from '@jupyterlab/apputils';
+import { INotebookTracker } from '@jupyterlab/notebook';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+
+import { IClusterCraftPanel } from '../tokens';
+import { ClusterInfoModel, clusterInfoView } from './clusterInfo';
+import { PeakReportModel, peakReportView } from './peakReport';
+import { defaultServices } from './services';
+import { MODULE_NAME, MODULE_VERSION } from './version';
+
+/** Insert a code cell below the notebook cell that holds `node`. */
+function insertCellBelow(
+  notebooks: INotebookTracker | null,
+  node: HTMLElement,
+  code: string
+): boolean {
+  const panel = notebooks?.find(p => p.node.contains(node));
+  const notebook = panel?.content;
+  const index =
+    notebook?.widgets.findIndex(cell => cell.node.contains(node)) ?? -1;
+  if (!notebook?.model || index < 0) {
+    return false;
+  }
+  notebook.model.sharedModel.insertCell(index + 1, {
+    cell_type: 'code',
+    source: code
+  });
+  notebook.activeCellIndex = index + 1;
+  return true;
+}
+
+export const widgetsPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'clustercraft:widgets',
+  description: 'Inline widgets: live worker tables and peak memory reports.',
+  autoStart: true,
+  requires: [IJupyterWidgetRegistry],
+  optional: [INotebookTracker, IClusterCraftPanel, ITranslator],
+  activate: (
+    app: JupyterFrontEnd,
+    registry: IJupyterWidgetRegistry,
+    notebooks: INotebookTracker | null,
+    panel: IClusterCraftPanel | null,
+    translator: ITranslator | null
+  ): void => {
+    const services = defaultServices({
+      trans: (translator ?? nullTranslator).load('clustercraft'),
+      insertCellBelow: (node, code) => insertCellBelow(notebooks, node, code),
+      copyToClipboard: text => Clipboard.copyToSystem(text),
+      showClusters: () => panel?.activate()
+    });
+    registry.registerWidget({
+      name: MODULE_NAME,
+      version: MODULE_VERSION,
+      exports: {
+        ClusterInfoModel,
+        ClusterInfoView: clusterInfoView(services.trans),
+        PeakReportModel,
+        PeakReportView: peakReportView(services)
+      }
+    });
+  }
+};
+
+export default widgetsPlugin;

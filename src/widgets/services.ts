@@ -1,0 +1,35 @@
+/**
+ * What the inline widgets need from JupyterLab, handed to them by the plugin
+ * (and faked by tests): they never reach for app services on their own.
+ */
+import { nullTranslator, TranslationBundle } from '@jupyterlab/translation';
+
+import { ICluster } from '../schema';
+import { IClusterRequest, launchCluster } from './launch';
+
+export interface IWidgetServices {
+  trans: TranslationBundle;
+  /** Start a cluster in the server's cluster manager; resolves once it runs. */
+  launchCluster(
+    spec: IClusterRequest,
+    progress: (cluster: ICluster) => void
+  ): Promise<ICluster>;
+  /** Insert a code cell below the cell whose output holds `node`; false if there is none. */
+  insertCellBelow(node: HTMLElement, code: string): boolean;
+  copyToClipboard(text: string): void;
+  /** Reveal the "Dask clusters" panel. */
+  showClusters(): void;
+}
+
+export function defaultServices(
+  overrides: Partial<IWidgetServices> = {}
+): IWidgetServices {
+  return {
+    trans: nullTranslator.load('clustercraft'),
+    launchCluster: (spec, progress) => launchCluster(spec, progress),
+    insertCellBelow: () => false,
+    copyToClipboard: text => void navigator.clipboard?.writeText(text),
+    showClusters: () => undefined,
+    ...overrides
+  };
+}
