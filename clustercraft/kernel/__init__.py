@@ -10,4 +10,6 @@ def load_ipython_extension(ipython) -> None:
 
 
 def unload_ipython_extension(ipython) -> None:
-    pass
+    from .display import unregister_display_hooks
+
+    unregister_display_hooks(ipython)

@@ -10,6 +10,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.display import display
 
+from .display import finish_live_report, live_peak_report, register_display_hooks
 from .meter import PeakMeter
 from .report import PeakReport
 
@@ -19,6 +20,7 @@ LAST_REPORT = "_peakmem"  # user-namespace name of the latest report, even after
 def register(ipython) -> None:
     """Register clustercraft's magics and display hooks on ``ipython``."""
     ipython.register_magics(PeakMemMagics)
+    register_display_hooks(ipython)
 
 
 @magics_class
@@ -55,6 +57,8 @@ class PeakMemMagics(Magics):
             raise UsageError(f"%%peakmem takes options only, not {' '.join(statement)!r}")
         body, last = self._compile(cell if cell is not None else " ".join(statement))
         meter = self._meter(args)
+        live = live_peak_report(self.shell, quiet=args.quiet)  # None where widgets cannot show
+        meter.progress = live.progress if live is not None else None
         namespace = self.shell.user_ns
         try:
             with meter:
@@ -63,9 +67,13 @@ class PeakMemMagics(Magics):
         finally:
             if meter.report is not None:
                 namespace[LAST_REPORT] = meter.report
+                if live is not None:
+                    finish_live_report(live, meter.report)
                 # Shown here only on error: on success the return value is displayed.
-                if meter.report.error and not args.quiet:
+                elif meter.report.error and not args.quiet:
                     display(meter.report)
+            elif live is not None:
+                live.close()  # the meter did not start
         meter.report.result = result
         return None if args.quiet else meter.report
 

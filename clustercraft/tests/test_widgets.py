@@ -197,3 +197,85 @@ def test_peak_report_widget_live_then_final():
         assert widget.live == {"running": False}
     finally:
         widget.close()
+
+
+# ---------------------------------------------------------------- in a real kernel
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+@pytest.fixture(scope="module")
+def kernel():
+    from jupyter_client.manager import start_new_kernel
+
+    manager, client = start_new_kernel(kernel_name="python3")
+    yield client
+    client.execute_interactive("client.close()", timeout=30)
+    client.stop_channels()
+    manager.shutdown_kernel(now=True)
+
+
+def run(kernel, code: str) -> list[dict]:
+    """Execute ``code``; the iopub messages it caused, after checking it succeeded."""
+    messages: list[dict] = []
+    reply = kernel.execute_interactive(code, timeout=60, output_hook=messages.append)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    return messages
+
+
+def outputs(messages: list[dict], kind: str) -> list[dict]:
+    return [m["content"] for m in messages if m["msg_type"] == kind]
+
+
+def test_displaying_a_client_shows_the_live_widget_with_a_static_table(kernel):
+    run(kernel, "%load_ext clustercraft")
+    run(
+        kernel,
+        "from dask.distributed import Client\n"
+        "client = Client(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=':0')",
+    )
+    messages = run(kernel, "client")
+    (shown,) = outputs(messages, "display_data")
+    assert WIDGET_VIEW in shown["data"]
+    assert shown["data"]["text/html"].count("<tr>") == 3  # header + 2 workers
+    opened = [m for m in outputs(messages, "comm_open") if m["data"]["state"].get("_model_name")]
+    state = next(
+        m["data"]["state"]
+        for m in opened
+        if m["data"]["state"]["_model_name"] == "ClusterInfoModel"
+    )
+    assert state["_model_module"] == "clustercraft" and state["summary"]["n_workers"] == 2
+    # Shown twice, one updater: the same widget model.
+    again = outputs(run(kernel, "client"), "display_data")[0]
+    assert again["data"][WIDGET_VIEW]["model_id"] == shown["data"][WIDGET_VIEW]["model_id"]
+
+
+def test_peakmem_shows_a_live_report_widget_then_the_final_report(kernel):
+    messages = run(
+        kernel, "%%peakmem\nimport time\nx = bytearray(40 * 2**20)\ntime.sleep(0.6)\ndel x"
+    )
+    (shown,) = outputs(messages, "display_data")
+    assert WIDGET_VIEW in shown["data"]
+    updates = outputs(messages, "update_display_data")
+    assert "Peak memory" in updates[-1]["data"]["text/html"]
+    assert not outputs(messages, "execute_result")  # the widget above already shows it
+    live = [
+        m["data"]["state"]["live"]
+        for m in outputs(messages, "comm_msg")
+        if "live" in m["data"].get("state", {})
+    ]
+    assert any(v.get("running") and v.get("peak", 0) > 0 for v in live), live
+    assert live[-1] == {"running": False}
+    run(kernel, "assert type(_).__name__ == 'PeakReport' and _.increment > 30 * 2**20")
+
+
+def test_the_updater_stops_when_the_client_closes(kernel):
+    run(
+        kernel,
+        "import threading, time\n"
+        "client.close()\n"
+        "deadline = time.monotonic() + 10\n"
+        "while any(t.name == 'clustercraft-clusterinfo' for t in threading.enumerate()):\n"
+        "    assert time.monotonic() < deadline, 'updater thread leaked'\n"
+        "    time.sleep(0.05)",
+    )
