@@ -68,7 +68,6 @@ class ClusterApi:
         return running
 
 
-
 @pytest.fixture
 def clusters(jp_fetch, jp_serverapp):
     return ClusterApi(jp_fetch, jp_serverapp)
