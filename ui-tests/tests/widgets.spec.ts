@@ -1,0 +1,91 @@
+import { expect, test } from '@jupyterlab/galata';
+import type { APIRequestContext } from '@playwright/test';
+
+const API = '/clustercraft/clusters';
+
+test.describe.configure({ mode: 'serial' });
+
+async function clusterIds(request: APIRequestContext): Promise<string[]> {
+  const response = await request.get(API);
+  expect(response.ok()).toBe(true);
+  return (await response.json()).map((cluster: any) => cluster.id);
+}
+
+/** Add a code cell at the end and run it; its index. */
+async function runNewCell(page: any, source: string): Promise<number> {
+  await page.notebook.addCell('code', source);
+  const index = (await page.notebook.getCellCount()) - 1;
+  await page.notebook.runCell(index);
+  return index;
+}
+
+test('a Client shows a live worker table; %%peakmem shows a chart and launches its cluster', async ({
+  page,
+  request
+}) => {
+  const before = await clusterIds(request);
+  await page.notebook.createNew('widgets.ipynb');
+  try {
+    await page.notebook.setCell(
+      0,
+      'code',
+      '%load_ext clustercraft\nfrom dask.distributed import Client\n' +
+        "client = Client(n_workers=2, threads_per_worker=1, dashboard_address=':0')"
+    );
+    await page.notebook.runCell(0);
+
+    // A live table: 2 worker rows, then 1 after scaling, with no re-run of the cell.
+    await runNewCell(page, 'client');
+    const info = page.locator('.jp-ClusterCraft-clusterInfo');
+    const rows = info.locator('table.jp-ClusterCraft-workersTable tbody tr');
+    await expect(rows).toHaveCount(2);
+    await expect(
+      info.getByRole('columnheader', { name: 'Worker', exact: true })
+    ).toHaveCount(1);
+    await runNewCell(page, 'client.cluster.scale(1)');
+    await expect(rows).toHaveCount(1, { timeout: 30000 });
+
+    const reportCell = await runNewCell(
+      page,
+      '%%peakmem\nimport numpy as np\nx = np.ones(2**23)\ndel x'
+    );
+    const report = page.locator('.jp-ClusterCraft-peakReport');
+    await expect(report.locator('svg[role="img"] polyline')).toHaveCount(1);
+    await expect(
+      report.getByRole('table', { name: 'Peak memory figures' })
+    ).toBeVisible();
+    const launch = report.getByRole('button', {
+      name: 'Launch recommended cluster'
+    });
+    await expect(launch).toBeVisible();
+    await expect(
+      report.getByRole('button', { name: 'Copy as code' })
+    ).toBeVisible();
+
+    await launch.click();
+    await expect(report.getByRole('status').last()).toContainText(
+      'is running',
+      {
+        timeout: 90000
+      }
+    );
+    const panel = page.locator('#clustercraft-clusters');
+    await expect(panel).toBeVisible();
+    await expect(panel.locator('.jp-ClusterCraft-card')).toHaveCount(
+      before.length + 1
+    );
+    // The new cell right below the report holds the launched cluster's client code.
+    const code = await page.notebook.getCellTextInput(reportCell + 1);
+    expect(code).toMatch(
+      /^from dask\.distributed import Client\nclient = Client\("tcp:\/\/[\d.]+:\d+"\)$/
+    );
+  } finally {
+    for (const id of await clusterIds(request)) {
+      if (!before.includes(id)) {
+        await request.delete(`${API}/${id}`);
+      }
+    }
+    await page.notebook.addCell('code', 'client.close()');
+    await page.notebook.runCell((await page.notebook.getCellCount()) - 1);
+  }
+});
