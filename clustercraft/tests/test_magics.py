@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
@@ -99,33 +100,42 @@ def test_tracebacks_point_into_the_cell(shell, capsys) -> None:
 
 
 @pytest.fixture(scope="module")
-def kernel():
+def kernel_manager():
     manager, client = start_new_kernel(kernel_name="python3")
-    yield client
+    yield manager, client
     client.stop_channels()
     manager.shutdown_kernel(now=True)
+
+
+@pytest.fixture
+def kernel(kernel_manager):
+    return kernel_manager[1]
+
+
+SHOWN = ("execute_result", "display_data", "update_display_data")
 
 
 def execute(client, code: str) -> tuple[dict, list[dict]]:
     outputs: list[dict] = []
 
     def keep(msg: dict) -> None:
-        if msg["msg_type"] in ("execute_result", "display_data", "error", "stream"):
+        if msg["msg_type"] in (*SHOWN, "error", "stream"):
             outputs.append(msg)
 
     reply = client.execute_interactive(code, timeout=60, output_hook=keep)
     return reply["content"], outputs
 
 
+def last_shown(outputs: list[dict]) -> dict:
+    """The final state of what the cell displayed (a live widget is updated in place)."""
+    return [m for m in outputs if m["msg_type"] in SHOWN][-1]["content"]["data"]
+
+
 def test_magic_in_a_real_kernel(kernel) -> None:
     assert execute(kernel, "%load_ext clustercraft")[0]["status"] == "ok"
     reply, outputs = execute(kernel, "%%peakmem\nimport numpy as np\na = np.ones(2**25)\ndel a")
     assert reply["status"] == "ok", reply
-    result = next(m for m in outputs if m["msg_type"] == "execute_result")
-    assert (
-        "text/html" in result["content"]["data"]
-        and "<svg" in result["content"]["data"]["text/html"]
-    )
+    assert "<svg" in last_shown(outputs)["text/html"]  # the chart in the static fallback
     reply, outputs = execute(kernel, "import json; report = _; print(json.dumps(report.to_dict()))")
     data = json.loads(next(m for m in outputs if m["msg_type"] == "stream")["content"]["text"])
     assert data["method"] == "hwm"
@@ -139,6 +149,29 @@ def test_exception_in_a_real_kernel(kernel) -> None:
     reply, outputs = execute(kernel, "%%peakmem\nraise ValueError('boom')")
     assert reply["status"] == "error" and reply["ename"] == "ValueError"
     kinds = [m["msg_type"] for m in outputs]
-    assert kinds.index("display_data") < kinds.index("error")  # report first, then traceback
-    shown = next(m for m in outputs if m["msg_type"] == "display_data")["content"]["data"]
-    assert "Stopped by ValueError" in shown["text/html"]
+    shown_at = max(i for i, kind in enumerate(kinds) if kind in SHOWN)
+    assert shown_at < kinds.index("error")  # the report first, then the traceback
+    assert "Stopped by ValueError" in last_shown(outputs)["text/html"]
+
+
+def test_interrupt_in_a_real_kernel(kernel_manager) -> None:
+    manager, client = kernel_manager
+    execute(client, "%load_ext clustercraft")
+    msg_id = client.execute("%%peakmem\nimport time\nx = bytearray(64 * 2**20)\ntime.sleep(30)")
+    outputs = []
+    while True:
+        msg = client.get_iopub_msg(timeout=30)
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "busy":
+            time.sleep(0.5)
+            manager.interrupt_kernel()
+        outputs.append(msg)
+        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+            break
+    kinds = [m["msg_type"] for m in outputs]
+    assert "error" in kinds, kinds
+    assert "stopped by KeyboardInterrupt" in last_shown(outputs)["text/plain"]
+    reply, outputs = execute(client, "print(_peakmem.error, _peakmem.duration < 10)")
+    assert outputs[-1]["content"]["text"].split() == ["KeyboardInterrupt", "True"]
+    assert execute(client, "%peakmem 1")[0]["status"] == "ok"  # nothing left locked
