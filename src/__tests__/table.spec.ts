@@ -4,7 +4,11 @@ import { cluster, worker } from './fixtures';
 const NOW = 1010 * 1000;
 
 function texts(table: HTMLTableElement, column: number): string[] {
-  return [...table.tBodies[0].rows].map(r => r.cells[column].textContent!);
+  return [
+    ...table.querySelectorAll<HTMLTableRowElement>(
+      'tbody.jp-ClusterCraft-workerRows > tr'
+    )
+  ].map(r => r.cells[column].textContent!);
 }
 
 /** Records every DOM mutation under a node, synchronously on `take()`. */
@@ -46,7 +50,7 @@ describe('WorkersTable', () => {
     const table = new WorkersTable();
     table.update([worker(0, { cpu: 12.34, last_seen: 1000 }), worker(1)], NOW);
     expect(table.rowCount).toBe(2);
-    const row = table.node.tBodies[0].rows[0];
+    const row = table.body.rows[0];
     expect(row.cells[0].textContent).toBe('0');
     expect(row.cells[0].title).toBe('tcp://127.0.0.1:40000');
     expect(row.cells[2].textContent).toBe('4.00 GiB');
@@ -63,7 +67,7 @@ describe('WorkersTable', () => {
     const table = new WorkersTable();
     const rows = Array.from({ length: 50 }, (_, i) => worker(i));
     table.update(rows, NOW);
-    const before = [...table.node.tBodies[0].rows];
+    const before = [...table.body.rows];
     const recorder = watch(table.node);
     const changed = rows.map(r => ({ ...r }));
     changed[7] = { ...changed[7], cpu: 99 };
@@ -71,7 +75,7 @@ describe('WorkersTable', () => {
     const records = recorder.take();
     recorder.stop();
     // Same <tr> elements; only worker 7's CPU cell was written.
-    expect([...table.node.tBodies[0].rows]).toEqual(before);
+    expect([...table.body.rows]).toEqual(before);
     const touched = new Set(
       records.map(r =>
         r.target.nodeType === 1 ? r.target : r.target.parentNode
@@ -94,10 +98,10 @@ describe('WorkersTable', () => {
   it('adds and removes rows as workers join and leave', () => {
     const table = new WorkersTable();
     table.update([worker(0), worker(1), worker(2)], NOW);
-    const kept = table.node.tBodies[0].rows[2];
+    const kept = table.body.rows[2];
     table.update([worker(2), worker(3)], NOW);
     expect(texts(table.node, 0)).toEqual(['2', '3']);
-    expect(table.node.tBodies[0].rows[0]).toBe(kept);
+    expect(table.body.rows[0]).toBe(kept);
   });
 
   it('sorts by a clicked header, toggling direction, with aria-sort', () => {
@@ -127,6 +131,62 @@ describe('WorkersTable', () => {
     expect(texts(table.node, 0)).toEqual(['1', '0']);
     table.update([worker(0, { cpu: 80 }), worker(1, { cpu: 50 })], NOW);
     expect(texts(table.node, 0)).toEqual(['0', '1']);
+  });
+});
+
+describe('WorkersTable with a viewport', () => {
+  /** A scroller of a given height: jsdom has no layout, so fake its size. */
+  function viewport(height: number, scrollTop = 0): HTMLElement {
+    const element = document.createElement('div');
+    Object.defineProperty(element, 'clientHeight', { value: height });
+    element.scrollTop = scrollTop;
+    return element;
+  }
+
+  it('puts only the rows in view (and a margin) in the DOM', () => {
+    const table = new WorkersTable();
+    const scroller = viewport(200);
+    table.viewport = scroller;
+    table.update(
+      Array.from({ length: 1000 }, (_, i) => worker(i)),
+      NOW
+    );
+    // 200 px at 20 px a row, plus 10 rows of overscan below.
+    expect(table.rowCount).toBe(20);
+    expect(table.node.getAttribute('aria-rowcount')).toBe('1001');
+    expect(table.body.rows[0].getAttribute('aria-rowindex')).toBe('2');
+    const spacers = table.node.querySelectorAll<HTMLElement>(
+      '.jp-ClusterCraft-workersSpacer'
+    );
+    // Only a spacer below: the view is at the top.
+    expect(spacers).toHaveLength(1);
+    expect(spacers[0].previousElementSibling).toBe(table.body);
+    expect(spacers[0].querySelector('td')!.style.height).toBe(`${980 * 20}px`);
+  });
+
+  it('shows the rows scrolled to, reusing the ones still in view', () => {
+    const table = new WorkersTable();
+    const scroller = viewport(200);
+    table.viewport = scroller;
+    table.update(
+      Array.from({ length: 1000 }, (_, i) => worker(i)),
+      NOW
+    );
+    const row15 = table.body.rows[15];
+    scroller.scrollTop = 200;
+    table.refresh();
+    // Rows 0-9 are overscan above, 10-19 in view, 20-29 overscan below.
+    expect(texts(table.node, 0)[0]).toBe('0');
+    scroller.scrollTop = 10000;
+    table.refresh();
+    const names = texts(table.node, 0);
+    expect(names[0]).toBe('490');
+    expect(names).toHaveLength(30);
+    expect(table.body.rows[0].getAttribute('aria-rowindex')).toBe('492');
+    expect(row15.isConnected).toBe(false);
+    expect(
+      table.node.querySelectorAll('.jp-ClusterCraft-workersSpacer')
+    ).toHaveLength(2);
   });
 });
 

@@ -159,13 +159,16 @@ export class ClusterPanel extends Widget {
           trans: this._trans,
           commands: this._commands
         });
-        card.render(cluster);
         this._cardsById.set(cluster.id, card);
       }
       if (card.node === expected) {
         expected = expected.nextSibling;
       } else {
         this._cards.insertBefore(card.node, expected);
+      }
+      // Drawn once in the DOM, so the table can measure its view.
+      if (!card.cluster) {
+        card.render(cluster);
       }
     }
     this._empty.hidden =

@@ -34,6 +34,29 @@ export class ClusterTables extends Widget {
     scroller.className = CLASS.workersScroller;
     scroller.appendChild(this.workers.node);
     this.node.append(this.summary.node, scroller);
+    // Only the rows in view are in the DOM; redraw them once per frame on scroll or resize.
+    this.workers.viewport = scroller;
+    const refresh = () => {
+      if (this._refreshFrame === 0) {
+        this._refreshFrame = requestAnimationFrame(() => {
+          this._refreshFrame = 0;
+          this.workers.refresh();
+        });
+      }
+    };
+    scroller.addEventListener('scroll', refresh, { passive: true });
+    if (typeof ResizeObserver !== 'undefined') {
+      this._resizeObserver = new ResizeObserver(refresh);
+      this._resizeObserver.observe(scroller);
+    }
+  }
+
+  dispose(): void {
+    this._resizeObserver?.disconnect();
+    if (this._refreshFrame) {
+      cancelAnimationFrame(this._refreshFrame);
+    }
+    super.dispose();
   }
 
   readonly summary: SummaryTable;
@@ -71,6 +94,8 @@ export class ClusterTables extends Widget {
   }
 
   private _cluster: ICluster | null = null;
+  private _refreshFrame = 0;
+  private _resizeObserver: ResizeObserver | null = null;
 }
 
 export namespace ClusterTables {

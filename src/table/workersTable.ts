@@ -15,6 +15,8 @@ export const CLASS = {
   cell: 'jp-ClusterCraft-workerCell',
   sortButton: 'jp-ClusterCraft-sortButton',
   sortIndicator: 'jp-ClusterCraft-sortIndicator',
+  spacer: 'jp-ClusterCraft-workersSpacer',
+  rows: 'jp-ClusterCraft-workerRows',
   bar: 'jp-ClusterCraft-memoryBar',
   barManaged: 'jp-ClusterCraft-memoryBar-managed',
   barUnmanaged: 'jp-ClusterCraft-memoryBar-unmanaged',
@@ -48,11 +50,18 @@ interface IBarView {
 
 interface IRowView {
   tr: HTMLTableRowElement;
+  /** Its aria-rowindex. */
+  index: number;
   cells: HTMLTableCellElement[];
   texts: string[];
   titles: string[];
   bar: IBarView;
 }
+
+/** Rows drawn beyond each edge of the viewport, so scrolling shows no gap. */
+const OVERSCAN = 10;
+/** Row height in px until one is measured. */
+const DEFAULT_ROW_HEIGHT = 20;
 
 const percent = (fraction: number) => `${(fraction * 100).toFixed(2)}%`;
 
@@ -127,6 +136,16 @@ export class WorkersTable {
       return th;
     });
     this._tbody = table.createTBody();
+    this._tbody.className = CLASS.rows;
+    // Stand-ins for the rows above and below the view; in the DOM only while virtualized.
+    this._spacers = [0, 1].map(() => {
+      const spacer = document.createElement('tbody');
+      spacer.className = CLASS.spacer;
+      spacer.setAttribute('aria-hidden', 'true');
+      const cell = spacer.insertRow().insertCell();
+      cell.colSpan = this._columns.length;
+      return spacer;
+    });
     this.node = table;
     this._renderSortState();
   }
@@ -144,9 +163,27 @@ export class WorkersTable {
     this.update(this._rows, this._now);
   }
 
-  /** How many rows are shown. */
+  /** The `<tbody>` holding the worker rows. */
+  get body(): HTMLTableSectionElement {
+    return this._tbody;
+  }
+
+  /** How many rows are in the DOM (all of them unless virtualized). */
   get rowCount(): number {
     return this._views.size;
+  }
+
+  /**
+   * The scrolling element around the table. With one, only the rows in view
+   * (plus a margin) are in the DOM; call `refresh()` when it scrolls.
+   */
+  get viewport(): HTMLElement | null {
+    return this._viewport;
+  }
+
+  set viewport(element: HTMLElement | null) {
+    this._viewport = element;
+    this.refresh();
   }
 
   /**
@@ -158,17 +195,31 @@ export class WorkersTable {
   update(rows: readonly IWorkerRow[], now: number = Date.now()): void {
     this._rows = rows;
     this._now = now;
-    const ordered = this._sort ? sortWorkers(rows, this._sort) : rows;
+    this._ordered = this._sort ? sortWorkers(rows, this._sort) : rows;
+    this.refresh();
+  }
+
+  /** Redraw the rows in view, e.g. after the viewport scrolled or resized. */
+  refresh(): void {
+    const ordered = this._ordered;
+    const [first, last] = this._window(ordered.length);
+    const shown = ordered.slice(first, last);
     const seen = new Set<string>();
-    for (const row of ordered) {
+    shown.forEach((row, offset) => {
       seen.add(row.address);
       let view = this._views.get(row.address);
       if (!view) {
         view = this._createRow();
         this._views.set(row.address, view);
       }
-      this._updateRow(view, row, now);
-    }
+      this._updateRow(view, row, this._now);
+      // Row 1 is the header, for screen readers that see only part of the rows.
+      const index = first + offset + 2;
+      if (view.index !== index) {
+        view.index = index;
+        view.tr.setAttribute('aria-rowindex', String(index));
+      }
+    });
     for (const [address, view] of this._views) {
       if (!seen.has(address)) {
         view.tr.remove();
@@ -177,13 +228,80 @@ export class WorkersTable {
     }
     // Move rows only where the order differs from the DOM.
     let expected = this._tbody.firstChild;
-    for (const row of ordered) {
+    for (const row of shown) {
       const tr = this._views.get(row.address)!.tr;
       if (tr === expected) {
         expected = expected.nextSibling;
       } else {
         this._tbody.insertBefore(tr, expected);
       }
+    }
+    this._setRowCount(ordered.length);
+    this._setSpacer(this._spacers[0], first * this._rowHeight, false);
+    this._setSpacer(
+      this._spacers[1],
+      (ordered.length - last) * this._rowHeight,
+      true
+    );
+    if (this._viewport) {
+      if (!this._rowHeightMeasured && shown.length > 0) {
+        const height =
+          this._tbody.firstElementChild!.getBoundingClientRect().height;
+        if (height > 0) {
+          this._rowHeight = height;
+          this._rowHeightMeasured = true;
+        }
+      }
+    }
+  }
+
+  /** The slice of rows to put in the DOM: all, or those in view. */
+  private _window(count: number): [number, number] {
+    const viewport = this._viewport;
+    if (!viewport) {
+      return [0, count];
+    }
+    const height = viewport.clientHeight;
+    const rowHeight = this._rowHeight;
+    if (height <= 0) {
+      // Not laid out (hidden, or no layout engine): nothing to measure by, draw all.
+      return [0, count];
+    }
+    const top = viewport.scrollTop - (this.node.tHead?.offsetHeight ?? 0);
+    const first = Math.max(0, Math.floor(top / rowHeight) - OVERSCAN);
+    const last = Math.min(
+      count,
+      Math.ceil((top + height) / rowHeight) + OVERSCAN
+    );
+    return [Math.min(first, last), last];
+  }
+
+  private _setSpacer(
+    spacer: HTMLTableSectionElement,
+    height: number,
+    below: boolean
+  ): void {
+    if (height <= 0) {
+      spacer.remove();
+      return;
+    }
+    const text = `${Math.round(height)}px`;
+    const cell = spacer.rows[0].cells[0];
+    if (cell.style.height !== text) {
+      cell.style.height = text;
+    }
+    if (spacer.parentNode !== this.node) {
+      this.node.insertBefore(
+        spacer,
+        below ? this._tbody.nextSibling : this._tbody
+      );
+    }
+  }
+
+  private _setRowCount(count: number): void {
+    if (count !== this._count) {
+      this._count = count;
+      this.node.setAttribute('aria-rowcount', String(count + 1));
     }
   }
 
@@ -222,6 +340,7 @@ export class WorkersTable {
     cells[this._barColumn].append(meter, bar.label);
     return {
       tr,
+      index: 0,
       cells,
       texts: cells.map(() => ''),
       titles: cells.map(() => ''),
@@ -313,6 +432,12 @@ export class WorkersTable {
   private _tbody: HTMLTableSectionElement;
   private _views = new Map<string, IRowView>();
   private _rows: readonly IWorkerRow[] = [];
+  private _ordered: readonly IWorkerRow[] = [];
+  private _viewport: HTMLElement | null = null;
+  private _spacers: HTMLTableSectionElement[];
+  private _rowHeight = DEFAULT_ROW_HEIGHT;
+  private _rowHeightMeasured = false;
+  private _count = -1;
   private _now = Date.now();
   private _sort: IWorkerSort | null;
 }

@@ -29,7 +29,9 @@ async function openPanel(page: IJupyterLabPageFixture): Promise<Locator> {
 
 /** Rows of the workers table of the only card. */
 function workerRows(panel: Locator): Locator {
-  return panel.locator('.jp-ClusterCraft-card table.jp-ClusterCraft-workersTable tbody tr');
+  return panel.locator(
+    '.jp-ClusterCraft-card table.jp-ClusterCraft-workersTable tr.jp-ClusterCraft-workerRow'
+  );
 }
 
 /** Launch with the form's values and wait for the card and its full worker table. */
@@ -37,7 +39,9 @@ async function launch(panel: Locator, request: APIRequestContext) {
   await panel.getByRole('button', { name: 'New cluster' }).click();
   const card = panel.locator('.jp-ClusterCraft-card');
   await expect(card).toHaveCount(1);
-  await expect(card).toHaveAttribute('data-status', 'running', { timeout: 60000 });
+  await expect(card).toHaveAttribute('data-status', 'running', {
+    timeout: 60000
+  });
   let reported = 0;
   await expect(async () => {
     const [cluster] = await listClusters(request);
@@ -63,14 +67,25 @@ test('New cluster shows as many worker rows as the server reports', async ({
     `${reported} / ${reported} workers`
   );
   const table = card.locator('table.jp-ClusterCraft-workersTable');
-  for (const header of ['Worker', 'Threads', 'Memory', 'Memory use', 'CPU', 'Status', 'Last seen']) {
-    await expect(table.getByRole('columnheader', { name: header, exact: true })).toHaveCount(1);
+  for (const header of [
+    'Worker',
+    'Threads',
+    'Memory',
+    'Memory use',
+    'CPU',
+    'Status',
+    'Last seen'
+  ]) {
+    await expect(
+      table.getByRole('columnheader', { name: header, exact: true })
+    ).toHaveCount(1);
   }
-  await expect(card.getByRole('rowheader', { name: 'Scheduler' })).toHaveCount(1);
-  await expect(card.getByRole('link', { name: 'Dashboard' }).first()).toHaveAttribute(
-    'href',
-    /^http/
+  await expect(card.getByRole('rowheader', { name: 'Scheduler' })).toHaveCount(
+    1
   );
+  await expect(
+    card.getByRole('link', { name: 'Dashboard' }).first()
+  ).toHaveAttribute('href', /^http/);
 });
 
 test('Scale to 3 shows 3 rows', async ({ page, request }) => {
@@ -78,10 +93,14 @@ test('Scale to 3 shows 3 rows', async ({ page, request }) => {
   const { card } = await launch(panel, request);
   await card.getByRole('button', { name: 'Scale' }).click();
   const dialog = page.locator('.jp-Dialog');
-  await dialog.getByRole('spinbutton', { name: 'Workers', exact: true }).fill('3');
+  await dialog
+    .getByRole('spinbutton', { name: 'Workers', exact: true })
+    .fill('3');
   await dialog.getByRole('button', { name: 'Scale' }).click();
   await expect(workerRows(panel)).toHaveCount(3, { timeout: 60000 });
-  await expect(card.locator('.jp-ClusterCraft-progress')).toHaveText('3 / 3 workers');
+  await expect(card.locator('.jp-ClusterCraft-progress')).toHaveText(
+    '3 / 3 workers'
+  );
   const [cluster] = await listClusters(request);
   expect(cluster.n_workers).toBe(3);
 });
@@ -95,8 +114,13 @@ test('Shut down asks first, then the card goes', async ({ page, request }) => {
   await dialog.getByRole('button', { name: 'Cancel' }).click();
   await expect(card).toHaveCount(1);
   await card.getByRole('button', { name: 'Shut down' }).click();
-  await page.locator('.jp-Dialog').getByRole('button', { name: 'Shut down' }).click();
-  await expect(panel.locator('.jp-ClusterCraft-card')).toHaveCount(0, { timeout: 30000 });
+  await page
+    .locator('.jp-Dialog')
+    .getByRole('button', { name: 'Shut down' })
+    .click();
+  await expect(panel.locator('.jp-ClusterCraft-card')).toHaveCount(0, {
+    timeout: 30000
+  });
   expect(await listClusters(request)).toEqual([]);
 });
 
