@@ -31,9 +31,10 @@ RESET_SLACK = 2**20  # after a reset VmHWM must be within this of VmRSS
 RESET_ATTEMPTS = 3
 SAMPLE_INTERVAL = 0.002  # sampled method: RSS reads per second = 500
 SAMPLED_SWITCH_INTERVAL = 0.001  # so the sampler gets the GIL within ~1 ms of asking
-TICK_INTERVAL = 0.2  # progress callback and child-process polling
+TICK_INTERVAL = 0.2  # progress callback
+CHILD_POLL_INTERVAL = 0.4  # a process-table scan costs ~1 ms, only made when we have children
 TIMELINE_POINTS = 2000
-TIMELINE_INTERVAL = 0.01  # 2,000 points last 20 s, then the interval doubles
+TIMELINE_INTERVAL = 0.02  # 2,000 points last 40 s, then the interval doubles
 SAMPLED_NOTE = (
     "Sampled every {interval:g} ms: the kernel's high-water mark could not be reset here "
     "({why}), so allocations shorter than that can be missed."
@@ -203,6 +204,7 @@ class Sampler(threading.Thread):
     def run(self) -> None:
         next_point = self.timeline.interval
         next_tick = TICK_INTERVAL
+        next_child_poll = TICK_INTERVAL
         wait = SAMPLE_INTERVAL if self.read_peak is None else next_point
         while not self._done.wait(wait):
             now = time.perf_counter() - self.t0
@@ -212,14 +214,16 @@ class Sampler(threading.Thread):
                 self.timeline.add(now, rss)
                 next_point = now + self.timeline.interval
             if now >= next_tick:
-                self._tick(rss)
+                if now >= next_child_poll:
+                    self.children.poll()
+                    next_child_poll = now + CHILD_POLL_INTERVAL
+                self._progress(rss)
                 next_tick = now + TICK_INTERVAL
             if self.read_peak is not None:
                 wait = max(min(next_point, next_tick) - now, 0.0005)
         self.cpu_seconds = time.thread_time()  # the meter's own cost, for the benchmark
 
-    def _tick(self, rss: int) -> None:
-        self.children.poll()
+    def _progress(self, rss: int) -> None:
         if self.progress is None:
             return
         if self.read_peak is not None:

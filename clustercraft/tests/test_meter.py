@@ -115,7 +115,7 @@ def test_method_argument_forces_sampling_and_is_checked() -> None:
 
 @linux_only
 def test_child_process_shows_in_children_peak() -> None:
-    code = "import numpy as np, time; a = np.ones(256 * 2**20 // 8); time.sleep(0.5)"
+    code = "import numpy as np, time; a = np.ones(256 * 2**20 // 8); time.sleep(1)"
     with clustercraft.peak_memory() as meter:
         subprocess.run([sys.executable, "-c", code], check=True)
     report = meter.report
