@@ -1,8 +1,13 @@
 """Server configuration for the Galata tests: a temporary root, no token, loopback only."""
 
+import tempfile
+
 from jupyterlab.galata import configure_jupyter_server
 
 configure_jupyter_server(c)  # noqa: F821 (c is injected by traitlets)
 c.ServerApp.ip = "127.0.0.1"  # noqa: F821
 c.ServerApp.open_browser = False  # noqa: F821
 c.ServerApp.allow_root = True  # noqa: F821 (CI runs as root)
+
+# Clusters of this test server only: other servers on the machine must not be reattached.
+c.ClusterManager.runtime_dir = tempfile.mkdtemp(prefix="clustercraft-galata-")  # noqa: F821
