@@ -157,3 +157,18 @@ test('screenshots of a running cluster in light and dark themes', async ({
   await panel.screenshot({ path: path.join(DOCS, 'panel-dark.png') });
   await page.theme.setLightTheme();
 });
+
+test('Insert client code adds a cell below the active one in the notebook', async ({
+  page,
+  request
+}) => {
+  await page.notebook.createNew('client.ipynb');
+  const panel = await openPanel(page);
+  const { card } = await launch(panel, request);
+  const [cluster] = await listClusters(request);
+  await card.getByRole('button', { name: 'Insert client code' }).click();
+  await expect.poll(() => page.notebook.getCellCount()).toBe(2);
+  expect(await page.notebook.getCellTextInput(1)).toBe(
+    `from dask.distributed import Client\nclient = Client("${cluster.scheduler_address}")`
+  );
+});
