@@ -1,0 +1,129 @@
+import { nullTranslator } from '@jupyterlab/translation';
+import { CommandRegistry } from '@lumino/commands';
+
+import { APIError } from '../api';
+import { ClusterModel } from '../model';
+import { ClusterPanel } from '../panel/panel';
+import { CommandIDs } from '../tokens';
+import { cluster, worker } from './fixtures';
+
+const trans = nullTranslator.load('clustercraft');
+
+function setUp(request = jest.fn()) {
+  const model = new ClusterModel({ request });
+  const commands = new CommandRegistry();
+  const executed: [string, any][] = [];
+  for (const id of [CommandIDs.scaleCluster, CommandIDs.shutdownCluster]) {
+    commands.addCommand(id, {
+      execute: args => void executed.push([id, args])
+    });
+  }
+  const panel = new ClusterPanel({ model, trans, commands });
+  return { model, panel, executed, request };
+}
+
+const buttons = (node: HTMLElement) =>
+  [
+    ...node.querySelectorAll<HTMLButtonElement>(
+      '.jp-ClusterCraft-actions button'
+    )
+  ]
+    .filter(b => !b.hidden)
+    .map(b => b.textContent);
+
+describe('ClusterPanel', () => {
+  it('shows one card per cluster with progress, and drops removed ones', () => {
+    const { model, panel } = setUp();
+    model.applyEvent({
+      type: 'snapshot',
+      clusters: [
+        cluster('a', {
+          status: 'starting',
+          workers: [worker(0)],
+          n_workers: 1,
+          requested_workers: 4
+        })
+      ]
+    });
+    const card = panel.card('a')!;
+    expect(
+      card.node.querySelector('.jp-ClusterCraft-progress')!.textContent
+    ).toBe('1 / 4 workers');
+    expect(card.node.getAttribute('data-status')).toBe('starting');
+    model.applyEvent({ type: 'removed', id: 'a' });
+    expect(panel.node.querySelectorAll('.jp-ClusterCraft-card')).toHaveLength(
+      0
+    );
+  });
+
+  it('shows a lost cluster as lost, with only a Remove action', () => {
+    const { model, panel, executed } = setUp();
+    model.applyEvent({ type: 'snapshot', clusters: [cluster('a')] });
+    const node = panel.card('a')!.node;
+    expect(buttons(node)).toEqual([
+      'Scale',
+      'Insert client code',
+      'Copy address',
+      'Shut down'
+    ]);
+    model.applyEvent({
+      type: 'cluster',
+      cluster: cluster('a', { status: 'lost' })
+    });
+    expect(node.classList).toContain('jp-mod-lost');
+    expect(buttons(node)).toEqual(['Remove']);
+    [...node.querySelectorAll<HTMLButtonElement>('button')]
+      .find(b => b.textContent === 'Remove')!
+      .click();
+    expect(executed).toEqual([[CommandIDs.shutdownCluster, { id: 'a' }]]);
+  });
+
+  it("launches with the form's values and shows the server's message by the field", async () => {
+    const request = jest
+      .fn()
+      .mockRejectedValue(
+        new APIError(
+          "memory_limit: cannot read '12 parsecs' as bytes",
+          400,
+          'memory_limit'
+        )
+      );
+    const { panel } = setUp(request);
+    panel.setDefaults({ n_workers: 3, processes: false });
+    panel.form.input('memory_limit').value = '12 parsecs';
+    expect(await panel.launch()).toBeNull();
+    expect(JSON.parse(request.mock.calls[0][1].body)).toEqual({
+      n_workers: 3,
+      memory_limit: '12 parsecs',
+      processes: false
+    });
+    const input = panel.form.input('memory_limit');
+    expect(input.getAttribute('aria-invalid')).toBe('true');
+    const message = panel.node.querySelector(
+      `#${input.getAttribute('aria-describedby')}`
+    )!;
+    expect(message.textContent).toContain('12 parsecs');
+    expect(
+      panel.form.input('n_workers').getAttribute('aria-invalid')
+    ).toBeNull();
+    expect(panel.node.querySelectorAll('.jp-ClusterCraft-card')).toHaveLength(
+      0
+    );
+  });
+
+  it('says once that the server extension is missing', async () => {
+    jest.useFakeTimers();
+    const request = jest.fn().mockRejectedValue(new APIError('Not Found', 404));
+    const { model, panel } = setUp(request);
+    model.connect();
+    await jest.advanceTimersByTimeAsync(0);
+    const status = panel.node.querySelector(
+      '.jp-ClusterCraft-connection'
+    ) as HTMLElement;
+    expect(status.hidden).toBe(false);
+    expect(status.textContent).toContain('server extension is not enabled');
+    model.disconnect();
+    expect(status.hidden).toBe(true);
+    jest.useRealTimers();
+  });
+});
