@@ -105,6 +105,22 @@ test('Scale to 3 shows 3 rows', async ({ page, request }) => {
   expect(cluster.n_workers).toBe(3);
 });
 
+test('Scale to adaptive 1 to 2 shows the range', async ({ page, request }) => {
+  const panel = await openPanel(page);
+  const { card } = await launch(panel, request);
+  await card.getByRole('button', { name: 'Scale' }).click();
+  const dialog = page.locator('.jp-Dialog');
+  await dialog.getByRole('radio', { name: 'Adaptive' }).check();
+  await dialog.getByRole('spinbutton', { name: 'Minimum workers' }).fill('1');
+  await dialog.getByRole('spinbutton', { name: 'Maximum workers' }).fill('2');
+  await dialog.getByRole('button', { name: 'Scale' }).click();
+  await expect(card.locator('.jp-ClusterCraft-progress')).toContainText(
+    'adaptive 1–2'
+  );
+  const [cluster] = await listClusters(request);
+  expect(cluster.adapt).toEqual({ minimum: 1, maximum: 2 });
+});
+
 test('Shut down asks first, then the card goes', async ({ page, request }) => {
   const panel = await openPanel(page);
   const { card } = await launch(panel, request);
