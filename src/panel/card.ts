@@ -95,7 +95,7 @@ export class ClusterCard extends Widget {
     this._buttons = definitions.map(action => {
       const button = document.createElement('button');
       button.type = 'button';
-      button.className = `${CLASS.button} jp-mod-styled`;
+      button.className = CLASS.button;
       button.textContent = action.label;
       button.title = action.title;
       button.addEventListener('click', () => {
