@@ -16,32 +16,13 @@ import os
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 
 import numpy as np
 
 import clustercraft
-
-MiB = 2**20
-GiB = 2**30
-
-
-# ---------------------------------------------------------------- ground-truth cases
-
-
-def hold(nbytes: int, seconds: float) -> None:
-    block = np.ones(nbytes // 8)
-    time.sleep(seconds)
-    del block
-
-
-def in_thread(nbytes: int, seconds: float) -> None:
-    worker = threading.Thread(target=hold, args=(nbytes, seconds))
-    worker.start()
-    worker.join()
-
+from clustercraft.tests.groundtruth import GiB, MiB, hold, in_thread, tolerance
 
 _STRIDED: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
@@ -159,7 +140,7 @@ def accuracy(repeat: int, big: bool) -> None:
             increments = [inc / MiB for inc, _ in runs]
             over = (statistics.median(t for _, t in runs) - bare_time) * 1000
             error = max(abs(i * MiB - nbytes) for i in increments)
-            worst[name] = max(worst[name], error / max(0.01 * nbytes, 2 * MiB))
+            worst[name] = max(worst[name], error / tolerance(nbytes))
             span = f"{min(increments):.0f}..{max(increments):.0f}"
             cells.append(f"{span:>12} {over:>+9.1f}ms")
         print(f"{label:<22}{nbytes / MiB:>7.0f}  " + "".join(f"{c:>24}" for c in cells))

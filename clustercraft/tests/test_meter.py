@@ -12,26 +12,9 @@ import pytest
 
 import clustercraft
 from clustercraft.kernel.meter import METHOD_ENV, PeakMeter, Timeline
+from clustercraft.tests.groundtruth import GiB, MiB, hold, in_thread, tolerance
 
-MiB = 2**20
-GiB = 2**30
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="VmHWM is Linux")
-
-
-def tolerance(truth: int) -> float:
-    return max(0.01 * truth, 2 * MiB)
-
-
-def hold(nbytes: int, seconds: float) -> None:
-    block = np.ones(nbytes // 8)  # np.ones touches every page, np.empty would not
-    time.sleep(seconds)
-    del block
-
-
-def in_thread(nbytes: int, seconds: float) -> None:
-    worker = threading.Thread(target=hold, args=(nbytes, seconds))
-    worker.start()
-    worker.join()
 
 
 def one_c_call(nbytes: int) -> None:
