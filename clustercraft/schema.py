@@ -193,6 +193,47 @@ def validate_cluster_spec(
     return ClusterSpec(name, n_workers, threads, memory, processes, adapt)
 
 
+# The spec fields a cluster factory receives as keyword arguments of the same name.
+FACTORY_SPEC_FIELDS = ("threads_per_worker", "memory_limit", "processes")
+LOCAL_CLUSTER = "distributed.LocalCluster"
+
+
+def import_factory(path: str) -> Any:
+    """The class or function a configured class path ("package.module.Name") names."""
+    import importlib
+
+    module, _, attr = path.rpartition(".")
+    return getattr(importlib.import_module(module), attr)
+
+
+def factory_fields(factory: Any) -> tuple[str, ...]:
+    """Which of FACTORY_SPEC_FIELDS ``factory`` takes: all for LocalCluster and its
+    subclasses, else those its signature names (a ``**kwargs`` catch-all does not count:
+    a job-queue cluster's ``**job_kwargs`` has no use for ``threads_per_worker``)."""
+    import inspect
+
+    from distributed import LocalCluster
+
+    if isinstance(factory, type) and issubclass(factory, LocalCluster):
+        return FACTORY_SPEC_FIELDS
+    try:
+        names = inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        return ()
+    return tuple(name for name in FACTORY_SPEC_FIELDS if name in names)
+
+
+def check_factory_fields(body: Mapping[str, Any], path: str, taken: Iterable[str]) -> None:
+    """SpecError for a field a request sets that the configured factory cannot take."""
+    for name in FACTORY_SPEC_FIELDS:
+        if body.get(name) is not None and name not in taken:
+            raise SpecError(
+                f"{name} cannot be set here: the server's cluster factory {path} does not "
+                f"take it (its configuration decides)",
+                name,
+            )
+
+
 def validate_patch(
     body: Any, limits: Limits | None = None, memory_limit: int | None = None
 ) -> ScaleRequest | AdaptRequest:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib
 import json
 import logging
 import os
@@ -27,10 +26,17 @@ import signal
 import time
 from typing import Any
 
+from distributed import LocalCluster
 from distributed.core import Status
 from distributed.diagnostics.plugin import SchedulerPlugin
 
-from clustercraft.schema import Adapt, ClusterSpec, worker_rows
+from clustercraft.schema import (
+    Adapt,
+    ClusterSpec,
+    factory_fields,
+    import_factory,
+    worker_rows,
+)
 
 log = logging.getLogger("clustercraft.host")
 
@@ -93,20 +99,26 @@ class ClusterHost:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(path)
 
-    async def start_cluster(self) -> None:
-        module, _, attr = self.factory.rpartition(".")
-        factory = getattr(importlib.import_module(module), attr)
-        kwargs: dict[str, Any] = {"asynchronous": True, "n_workers": 0}
-        if self.factory == "distributed.LocalCluster":
+    def spec_kwargs(self, factory: Any) -> dict[str, Any]:
+        """The request's fields the factory takes; loopback addresses for local clusters."""
+        spec = {
+            "threads_per_worker": self.spec.threads_per_worker,
+            "memory_limit": self.spec.memory_limit or "auto",
+            "processes": self.spec.processes,
+        }
+        kwargs = {name: spec[name] for name in factory_fields(factory)}
+        if isinstance(factory, type) and issubclass(factory, LocalCluster):
             kwargs |= {
-                "threads_per_worker": self.spec.threads_per_worker,
-                "memory_limit": self.spec.memory_limit or "auto",
-                "processes": self.spec.processes,
                 "host": "127.0.0.1",
                 "protocol": "tcp://",  # kernels connect from other processes, even to threads
                 "dashboard_address": "127.0.0.1:0",
             }
+        return kwargs
+
+    async def start_cluster(self) -> None:
         try:
+            factory = import_factory(self.factory)
+            kwargs = {"asynchronous": True, "n_workers": 0} | self.spec_kwargs(factory)
             cluster = await factory(**(kwargs | self.factory_kwargs))
         except Exception:
             log.exception("cluster %s failed to start", self.id)

@@ -19,6 +19,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import psutil
@@ -28,10 +29,14 @@ from traitlets import Bool, Dict, Float, Int, Unicode, Union, default
 from traitlets.config import LoggingConfigurable
 
 from clustercraft.schema import (
+    LOCAL_CLUSTER,
     Adapt,
     ClusterSpec,
     Defaults,
     Limits,
+    check_factory_fields,
+    factory_fields,
+    import_factory,
     validate_cluster_spec,
     validate_patch,
 )
@@ -182,7 +187,19 @@ class ClusterManager(LoggingConfigurable):
         )
 
     def validate_spec(self, body: Any) -> ClusterSpec:
-        return validate_cluster_spec(body, self.limits, self.defaults)
+        spec = validate_cluster_spec(body, self.limits, self.defaults)
+        if self.cluster_factory != LOCAL_CLUSTER:
+            check_factory_fields(body, self.cluster_factory, self._factory_fields)
+        return spec
+
+    @cached_property
+    def _factory_fields(self) -> tuple[str, ...]:
+        # Server configuration, imported once, only to read its signature.
+        try:
+            return factory_fields(import_factory(self.cluster_factory))
+        except Exception:
+            self.log.exception("clustercraft: cannot import %s", self.cluster_factory)
+            return ()
 
     # ------------------------------------------------------------ public API
 
