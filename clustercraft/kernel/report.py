@@ -84,9 +84,8 @@ class PeakReport:
         lines += [f"  {name:<14}{value}" for name, value in self._figures()]
         if self.recommendation:
             lines.append(f"Recommended cluster: {self._cluster_line()}")
-            lines += textwrap.wrap(
-                self.recommendation.rationale, 96, initial_indent="  ", subsequent_indent="  "
-            )
+            for reason in self.recommendation.rationale.splitlines():
+                lines += textwrap.wrap(reason, 96, initial_indent="  ", subsequent_indent="    ")
         for warning in self.warnings:
             lines += textwrap.wrap(warning, 96, initial_indent="! ", subsequent_indent="  ")
         return "\n".join(lines)
@@ -111,7 +110,9 @@ class PeakReport:
         if self.recommendation:
             parts.append(
                 f"<p><strong>Recommended cluster:</strong> {esc(self._cluster_line())}</p>"
-                f"<p style='max-width:60em'>{esc(self.recommendation.rationale)}</p>"
+                "<ul style='max-width:60em'>"
+                + "".join(f"<li>{esc(r)}</li>" for r in self.recommendation.rationale.splitlines())
+                + "</ul>"
             )
         if self.warnings:
             items = "".join(f"<li>{esc(w)}</li>" for w in self.warnings)

@@ -130,7 +130,7 @@ def recommend(
         n_workers=count,
         threads_per_worker=1,
         memory_limit=limit,
-        rationale=" ".join(lines),
+        rationale="\n".join(lines),  # one reason per line
         factor=factor,
         need=need,
         warnings=warnings,

@@ -89,4 +89,6 @@ def test_rationale_says_why() -> None:
     r = recommend(GiB, memory_available="64GiB", cores=4)
     for reason in ("170.00 MiB", "Dask worker process", "spill", "1 thread per worker"):
         assert reason in r.rationale
+    reasons = r.rationale.splitlines()  # one per line: need, limit and factor, threads, count
+    assert [line.split()[0] for line in reasons] == ["Need", "Memory", "1", "4"]
     assert set(r.to_dict()) >= {"n_workers", "threads_per_worker", "memory_limit", "rationale"}

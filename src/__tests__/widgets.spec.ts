@@ -202,7 +202,7 @@ const REPORT: IPeakReport = {
     n_workers: 2,
     threads_per_worker: 1,
     memory_limit: 5 * GiB,
-    rationale: 'Peak need 2 GiB x factor 2 + worker base.'
+    rationale: 'Need 2 GiB + worker base.\nMemory limit = need x factor 2.'
   },
   warnings: [],
   error: null
@@ -248,7 +248,13 @@ describe('PeakReport widget', () => {
     expect(view.el.textContent).toMatch(
       /2 workers × 1 threads, memory limit 5.00 GiB/
     );
-    expect(view.el.textContent).toMatch(/factor 2/);
+    const reasons = view.el.querySelectorAll(
+      '.jp-ClusterCraft-peakReport-rationale li'
+    );
+    expect(Array.from(reasons).map(li => li.textContent)).toEqual([
+      'Need 2 GiB + worker base.',
+      'Memory limit = need x factor 2.'
+    ]);
     const labels = Array.from(view.el.querySelectorAll('button')).map(b =>
       b.getAttribute('aria-label')
     );

@@ -247,9 +247,12 @@ export class PeakReportView extends DOMWidgetView {
       recommendation.threads_per_worker,
       formatBytes(recommendation.memory_limit)
     );
-    const rationale = document.createElement('p');
+    // One reason per line, as the kernel writes them.
+    const rationale = document.createElement('ul');
     rationale.className = CLASS.rationale;
-    rationale.textContent = recommendation.rationale;
+    for (const reason of recommendation.rationale.split('\n')) {
+      rationale.appendChild(document.createElement('li')).textContent = reason;
+    }
 
     const actions = document.createElement('div');
     actions.className = CLASS.actions;

@@ -1,7 +1,9 @@
 import { expect, test } from '@jupyterlab/galata';
 import type { APIRequestContext } from '@playwright/test';
+import * as path from 'path';
 
 const API = '/clustercraft/clusters';
+const DOCS = path.resolve(__dirname, '..', '..', 'docs');
 
 test.describe.configure({ mode: 'serial' });
 
@@ -42,6 +44,7 @@ test('a Client shows a live worker table; %%peakmem shows a chart and launches i
     await expect(
       info.getByRole('columnheader', { name: 'Worker', exact: true })
     ).toHaveCount(1);
+    await info.screenshot({ path: path.join(DOCS, 'cluster-info.png') });
     await runNewCell(page, 'client.cluster.scale(1)');
     await expect(rows).toHaveCount(1, { timeout: 30000 });
 
@@ -61,6 +64,7 @@ test('a Client shows a live worker table; %%peakmem shows a chart and launches i
     await expect(
       report.getByRole('button', { name: 'Copy as code' })
     ).toBeVisible();
+    await report.screenshot({ path: path.join(DOCS, 'peakmem.png') });
 
     await launch.click();
     await expect(report.getByRole('status').last()).toContainText(
