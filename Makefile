@@ -36,8 +36,10 @@ $(STAMPS)/env: pyproject.toml $(BIN)/python node_modules/.package-lock.json
 
 env: $(STAMPS)/env
 
+# A production build, committed with the sources (see scripts/labextension_stamp.py).
 build: env
-	npm run build
+	npm run build:prod
+	python scripts/labextension_stamp.py write
 	jupyter labextension develop --overwrite . > /dev/null
 	jupyter server extension enable clustercraft > /dev/null
 
@@ -51,9 +53,10 @@ chromium:
 	fi
 
 lint: env
-	ruff check clustercraft bench examples ui-tests
-	ruff format --check clustercraft bench examples ui-tests
+	ruff check clustercraft bench examples ui-tests scripts
+	ruff format --check clustercraft bench examples ui-tests scripts
 	npm run lint
+	python scripts/labextension_stamp.py check
 
 pytest: env
 	pytest

@@ -1,0 +1,412 @@
+"use strict";(self.rspackChunkclustercraft=self.rspackChunkclustercraft||[]).push([[768],{475(r,t,e){var a=e(601),o=e.n(a),l=e(314),n=(e.n(l))()(o());n.push([r.id,`/* Only --jp-* variables, so light and dark themes both work. */
+.jp-ClusterCraft-panel {
+  background: var(--jp-layout-color1);
+  color: var(--jp-ui-font-color1);
+  font-family: var(--jp-ui-font-family);
+  font-size: var(--jp-ui-font-size1);
+  overflow: auto;
+  padding: 8px;
+  box-sizing: border-box;
+}
+
+.jp-ClusterCraft-toolbar {
+  display: flex;
+  gap: 8px;
+  align-items: center;
+}
+
+.jp-ClusterCraft-options {
+  margin: 6px 0;
+}
+
+.jp-ClusterCraft-options > summary {
+  cursor: pointer;
+  color: var(--jp-ui-font-color2);
+}
+
+.jp-ClusterCraft-form {
+  display: grid;
+  grid-template-columns: 1fr;
+  gap: 4px;
+  padding: 4px 0 4px 12px;
+}
+
+.jp-ClusterCraft-field {
+  display: grid;
+  grid-template-columns: 11em 1fr;
+  align-items: center;
+  column-gap: 6px;
+}
+
+.jp-ClusterCraft-field input,
+.jp-ClusterCraft-field select {
+  min-width: 0;
+  background: var(--jp-input-background);
+  color: var(--jp-ui-font-color1);
+  border: var(--jp-border-width) solid var(--jp-input-border-color);
+  border-radius: 2px;
+  padding: 2px 4px;
+  font-size: var(--jp-ui-font-size1);
+}
+
+.jp-ClusterCraft-field input:focus,
+.jp-ClusterCraft-field select:focus {
+  outline: var(--jp-border-width) solid var(--jp-brand-color1);
+}
+
+.jp-ClusterCraft-field .jp-mod-invalid {
+  border-color: var(--jp-error-color1);
+}
+
+.jp-ClusterCraft-fieldError {
+  grid-column: 2;
+  color: var(--jp-error-color1);
+}
+
+.jp-ClusterCraft-fieldError:empty,
+.jp-ClusterCraft-formError:empty {
+  display: none;
+}
+
+.jp-ClusterCraft-formError,
+.jp-ClusterCraft-connection {
+  color: var(--jp-error-color1);
+  padding: 4px 0;
+}
+
+.jp-ClusterCraft-connection {
+  background: var(--jp-warn-color3);
+  color: var(--jp-ui-font-color1);
+  border-left: 3px solid var(--jp-warn-color1);
+  padding: 6px 8px;
+  margin: 6px 0;
+}
+
+.jp-ClusterCraft-empty {
+  color: var(--jp-ui-font-color2);
+}
+
+.jp-ClusterCraft-card {
+  border: var(--jp-border-width) solid var(--jp-border-color2);
+  border-radius: 4px;
+  padding: 6px 8px;
+  margin: 8px 0;
+  background: var(--jp-layout-color1);
+}
+
+.jp-ClusterCraft-card.jp-mod-lost {
+  border-color: var(--jp-error-color2);
+  background: var(--jp-layout-color2);
+}
+
+.jp-ClusterCraft-cardHeader {
+  display: flex;
+  flex-wrap: wrap;
+  align-items: baseline;
+  gap: 8px;
+}
+
+.jp-ClusterCraft-cardName {
+  margin: 0;
+  font-size: var(--jp-ui-font-size2);
+  font-weight: 600;
+}
+
+.jp-ClusterCraft-status {
+  border-radius: 8px;
+  padding: 0 6px;
+  font-size: var(--jp-ui-font-size0);
+  color: var(--jp-ui-inverse-font-color1);
+  background: var(--jp-layout-color4);
+}
+
+.jp-ClusterCraft-status[data-status='running'] {
+  background: var(--jp-success-color1);
+}
+
+.jp-ClusterCraft-status[data-status='starting'],
+.jp-ClusterCraft-status[data-status='closing'] {
+  background: var(--jp-warn-color1);
+}
+
+.jp-ClusterCraft-status[data-status='lost'] {
+  background: var(--jp-error-color1);
+}
+
+.jp-ClusterCraft-progress {
+  color: var(--jp-ui-font-color2);
+}
+
+.jp-ClusterCraft-panel a.jp-ClusterCraft-dashboardLink,
+.jp-ClusterCraft-tables a.jp-ClusterCraft-link {
+  color: var(--jp-content-link-color);
+  text-decoration: none;
+}
+
+.jp-ClusterCraft-panel a.jp-ClusterCraft-dashboardLink:hover,
+.jp-ClusterCraft-tables a.jp-ClusterCraft-link:hover {
+  text-decoration: underline;
+}
+
+.jp-ClusterCraft-actions {
+  display: flex;
+  flex-wrap: wrap;
+  gap: 4px;
+  margin: 6px 0;
+}
+
+.jp-ClusterCraft-button {
+  background: var(--jp-layout-color2);
+  color: var(--jp-ui-font-color1);
+  border: var(--jp-border-width) solid var(--jp-border-color1);
+  border-radius: 2px;
+  padding: 2px 8px;
+  font-family: var(--jp-ui-font-family);
+  font-size: var(--jp-ui-font-size1);
+  line-height: 18px;
+  cursor: pointer;
+}
+
+.jp-ClusterCraft-button:hover {
+  background: var(--jp-layout-color3);
+}
+
+.jp-ClusterCraft-button:focus-visible {
+  outline: var(--jp-border-width) solid var(--jp-brand-color1);
+  outline-offset: 1px;
+}
+
+.jp-ClusterCraft-button[hidden] {
+  display: none;
+}
+
+.jp-ClusterCraft-tables table {
+  border-collapse: collapse;
+  font-size: var(--jp-ui-font-size1);
+  width: 100%;
+}
+
+.jp-ClusterCraft-tables th,
+.jp-ClusterCraft-tables td {
+  padding: 2px 6px;
+  text-align: left;
+  white-space: nowrap;
+  border-bottom: var(--jp-border-width) solid var(--jp-border-color3);
+}
+
+.jp-ClusterCraft-summaryTable th {
+  color: var(--jp-ui-font-color2);
+  font-weight: normal;
+  width: 1%;
+}
+
+.jp-ClusterCraft-summaryTable td {
+  overflow: hidden;
+  text-overflow: ellipsis;
+  max-width: 0;
+}
+
+.jp-ClusterCraft-workersScroller {
+  max-height: 400px;
+  overflow: auto;
+  margin-top: 8px;
+}
+
+.jp-ClusterCraft-workersTable thead th {
+  position: sticky;
+  top: 0;
+  background: var(--jp-layout-color2);
+  padding: 0;
+}
+
+.jp-ClusterCraft-sortButton {
+  all: unset;
+  box-sizing: border-box;
+  display: block;
+  width: 100%;
+  padding: 2px 6px;
+  cursor: pointer;
+  font-weight: 600;
+  color: var(--jp-ui-font-color1);
+}
+
+.jp-ClusterCraft-sortButton:focus-visible {
+  outline: var(--jp-border-width) solid var(--jp-brand-color1);
+}
+
+th[aria-sort='ascending'] .jp-ClusterCraft-sortIndicator::after {
+  content: ' ▲';
+}
+
+th[aria-sort='descending'] .jp-ClusterCraft-sortIndicator::after {
+  content: ' ▼';
+}
+
+.jp-ClusterCraft-workerCell.jp-mod-numeric {
+  text-align: right;
+  font-variant-numeric: tabular-nums;
+}
+
+/* Managed, unmanaged then spilled, against the worker's memory limit. */
+.jp-ClusterCraft-memoryBar {
+  display: inline-flex;
+  vertical-align: middle;
+  width: 80px;
+  height: 10px;
+  background: var(--jp-layout-color3);
+  border-radius: 2px;
+  overflow: hidden;
+  margin-right: 6px;
+
+  --jp-clustercraft-bar-color: var(--jp-brand-color1);
+}
+
+.jp-ClusterCraft-memoryBar[data-level='target'] {
+  --jp-clustercraft-bar-color: var(--jp-warn-color2);
+}
+
+.jp-ClusterCraft-memoryBar[data-level='spill'] {
+  --jp-clustercraft-bar-color: var(--jp-warn-color0);
+}
+
+.jp-ClusterCraft-memoryBar[data-level='pause'] {
+  --jp-clustercraft-bar-color: var(--jp-error-color1);
+}
+
+.jp-ClusterCraft-memoryBar[data-level='terminate'] {
+  --jp-clustercraft-bar-color: var(--jp-error-color0);
+}
+
+.jp-ClusterCraft-memoryBar-managed {
+  background: var(--jp-clustercraft-bar-color);
+}
+
+.jp-ClusterCraft-memoryBar-unmanaged {
+  background: var(--jp-clustercraft-bar-color);
+  opacity: 0.5;
+}
+
+.jp-ClusterCraft-memoryBar-spilled {
+  background: repeating-linear-gradient(
+    45deg,
+    var(--jp-ui-font-color3),
+    var(--jp-ui-font-color3) 2px,
+    transparent 2px,
+    transparent 4px
+  );
+}
+
+.jp-ClusterCraft-memoryBar-label {
+  font-variant-numeric: tabular-nums;
+}
+
+.jp-ClusterCraft-scaleBody {
+  display: grid;
+  gap: 6px;
+}
+
+.jp-ClusterCraft-scaleBody input[type='number'] {
+  width: 6em;
+}
+
+/* Rows have one height, so the table can keep only the rows in view in the DOM. */
+.jp-ClusterCraft-workerRow {
+  height: 21px;
+}
+
+.jp-ClusterCraft-tables .jp-ClusterCraft-workersSpacer td {
+  padding: 0;
+  border: none;
+}
+`,""]),e.d(t,{},{A:n})},305(r,t,e){var a=e(601),o=e.n(a),l=e(314),n=(e.n(l))()(o());n.push([r.id,`/* Inline widgets (ClusterInfo, peak report); only --jp-* variables. */
+.jp-ClusterCraft-clusterInfo,
+.jp-ClusterCraft-peakReport {
+  color: var(--jp-content-font-color1);
+  font-family: var(--jp-ui-font-family);
+  font-size: var(--jp-ui-font-size1);
+}
+
+.jp-ClusterCraft-clusterInfo .jp-ClusterCraft-workersScroller {
+  max-height: 420px;
+  overflow: auto;
+}
+
+.jp-ClusterCraft-peakReport-live {
+  color: var(--jp-ui-font-color2);
+  padding: 4px 0;
+}
+
+.jp-ClusterCraft-peakReport-body {
+  display: flex;
+  flex-wrap: wrap;
+  gap: 16px;
+  align-items: center;
+  margin: 6px 0;
+}
+
+.jp-ClusterCraft-peakReport-figures th {
+  text-align: left;
+  font-weight: normal;
+  color: var(--jp-ui-font-color2);
+  padding-right: 12px;
+}
+
+.jp-ClusterCraft-peakReport-figures td {
+  text-align: right;
+  font-variant-numeric: tabular-nums;
+}
+
+.jp-ClusterCraft-peakReport-rationale {
+  max-width: 60em;
+  margin: 4px 0 8px;
+  padding-left: 20px;
+  color: var(--jp-ui-font-color2);
+}
+
+.jp-ClusterCraft-peakReport-error {
+  color: var(--jp-error-color1);
+}
+
+.jp-ClusterCraft-peakReport-warnings {
+  color: var(--jp-warn-color0);
+}
+
+.jp-ClusterCraft-peakReport-actions {
+  display: flex;
+  gap: 8px;
+  align-items: center;
+}
+
+.jp-ClusterCraft-peakReport-status {
+  color: var(--jp-ui-font-color2);
+}
+
+.jp-ClusterCraft-peakChart {
+  overflow: visible;
+}
+
+.jp-ClusterCraft-peakChart-memory {
+  fill: none;
+  stroke: var(--jp-brand-color1);
+  stroke-width: 1.5;
+}
+
+.jp-ClusterCraft-peakChart-baseline {
+  stroke: var(--jp-ui-font-color3);
+  stroke-dasharray: 2 3;
+}
+
+.jp-ClusterCraft-peakChart-limit {
+  stroke: var(--jp-success-color1);
+  stroke-dasharray: 6 3;
+}
+
+.jp-ClusterCraft-peakChart-peak {
+  fill: var(--jp-warn-color1);
+}
+
+.jp-ClusterCraft-peakChart-label {
+  fill: var(--jp-ui-font-color2);
+  font-size: var(--jp-ui-font-size0);
+}
+`,""]),e.d(t,{},{A:n})},314(r){r.exports=function(r){var t=[];return t.toString=function(){return this.map(function(t){var e="",a=void 0!==t[5];return t[4]&&(e+="@supports (".concat(t[4],") {")),t[2]&&(e+="@media ".concat(t[2]," {")),a&&(e+="@layer".concat(t[5].length>0?" ".concat(t[5]):""," {")),e+=r(t),a&&(e+="}"),t[2]&&(e+="}"),t[4]&&(e+="}"),e}).join("")},t.i=function(r,e,a,o,l){"string"==typeof r&&(r=[[null,r,void 0]]);var n={};if(a)for(var p=0;p<this.length;p++){var s=this[p][0];null!=s&&(n[s]=!0)}for(var i=0;i<r.length;i++){var u=[].concat(r[i]);a&&n[u[0]]||(void 0!==l&&(void 0===u[5]||(u[1]="@layer".concat(u[5].length>0?" ".concat(u[5]):""," {").concat(u[1],"}")),u[5]=l),e&&(u[2]&&(u[1]="@media ".concat(u[2]," {").concat(u[1],"}")),u[2]=e),o&&(u[4]?(u[1]="@supports (".concat(u[4],") {").concat(u[1],"}"),u[4]=o):u[4]="".concat(o)),t.push(u))}},t}},601(r){r.exports=function(r){return r[1]}},72(r){var t=[];function e(r){for(var e=-1,a=0;a<t.length;a++)if(t[a].identifier===r){e=a;break}return e}function a(r,a){for(var o={},l=[],n=0;n<r.length;n++){var p=r[n],s=a.base?p[0]+a.base:p[0],i=o[s]||0,u="".concat(s," ").concat(i);o[s]=i+1;var c=e(u),f={css:p[1],media:p[2],sourceMap:p[3],supports:p[4],layer:p[5]};if(-1!==c)t[c].references++,t[c].updater(f);else{var d=function(r,t){var e=t.domAPI(t);return e.update(r),function(t){t?(t.css!==r.css||t.media!==r.media||t.sourceMap!==r.sourceMap||t.supports!==r.supports||t.layer!==r.layer)&&e.update(r=t):e.remove()}}(f,a);a.byIndex=n,t.splice(n,0,{identifier:u,updater:d,references:1})}l.push(u)}return l}r.exports=function(r,o){var l=a(r=r||[],o=o||{});return function(r){r=r||[];for(var n=0;n<l.length;n++){var p=e(l[n]);t[p].references--}for(var s=a(r,o),i=0;i<l.length;i++){var u=e(l[i]);0===t[u].references&&(t[u].updater(),t.splice(u,1))}l=s}}},659(r){var t={};r.exports=function(r,e){var a=function(r){if(void 0===t[r]){var e=document.querySelector(r);if(window.HTMLIFrameElement&&e instanceof window.HTMLIFrameElement)try{e=e.contentDocument.head}catch(r){e=null}t[r]=e}return t[r]}(r);if(!a)throw Error("Couldn't find a style target. This probably means that the value for the 'insert' parameter is invalid.");a.appendChild(e)}},540(r){r.exports=function(r){var t=document.createElement("style");return r.setAttributes(t,r.attributes),r.insert(t,r.options),t}},56(r,t,e){r.exports=function(r){var t=e.nc;t&&r.setAttribute("nonce",t)}},825(r){r.exports=function(r){if("u"<typeof document)return{update:function(){},remove:function(){}};var t=r.insertStyleElement(r);return{update:function(e){var a,o,l;a="",e.supports&&(a+="@supports (".concat(e.supports,") {")),e.media&&(a+="@media ".concat(e.media," {")),(o=void 0!==e.layer)&&(a+="@layer".concat(e.layer.length>0?" ".concat(e.layer):""," {")),a+=e.css,o&&(a+="}"),e.media&&(a+="}"),e.supports&&(a+="}"),(l=e.sourceMap)&&"u">typeof btoa&&(a+="\n/*# sourceMappingURL=data:application/json;base64,".concat(btoa(unescape(encodeURIComponent(JSON.stringify(l))))," */")),r.styleTagTransform(a,t,r.options)},remove:function(){var r;null===(r=t).parentNode||r.parentNode.removeChild(r)}}}},113(r){r.exports=function(r,t){if(t.styleSheet)t.styleSheet.cssText=r;else{for(;t.firstChild;)t.removeChild(t.firstChild);t.appendChild(document.createTextNode(r))}}},859(r,t,e){var a=e(72),o=e.n(a),l=e(825),n=e.n(l),p=e(659),s=e.n(p),i=e(56),u=e.n(i),c=e(540),f=e.n(c),d=e(113),C=e.n(d),j=e(475),v={};v.styleTagTransform=C(),v.setAttributes=u(),v.insert=s().bind(null,"head"),v.domAPI=n(),v.insertStyleElement=f(),o()(j.A,v),j.A&&j.A.locals&&j.A.locals;var m=e(305),g={};g.styleTagTransform=C(),g.setAttributes=u(),g.insert=s().bind(null,"head"),g.domAPI=n(),g.insertStyleElement=f(),o()(m.A,g),m.A&&m.A.locals&&m.A.locals}}]);
