@@ -240,3 +240,27 @@ def test_child_still_alive_at_the_end_is_counted() -> None:
     child.kill()
     child.wait()
     assert 128 * MiB <= meter.report.children_peak <= 128 * MiB + 96 * MiB
+
+
+@linux_only
+@pytest.mark.parametrize("gc_collect", [True, False])
+def test_gc_first_keeps_old_garbage_from_hiding_the_need(gc_collect: bool) -> None:
+    """Why gc.collect() is the default: cyclic garbage from earlier cells, collected during
+    the measured cell, hands its memory back and hides the cell's own need."""
+    import gc
+
+    class Holder:
+        pass
+
+    garbage = Holder()
+    garbage.cycle = garbage
+    garbage.block = np.ones(256 * MiB // 8)
+    del garbage  # unreachable now, freed only by a collection
+    with clustercraft.peak_memory(gc_collect=gc_collect) as meter:
+        gc.collect()  # as an automatic collection would, at some point of a longer cell
+        hold(256 * MiB, 0.0)
+    increment = meter.report.increment
+    if gc_collect:
+        assert abs(increment - 256 * MiB) <= tolerance(256 * MiB), meter.report
+    else:
+        assert increment < 64 * MiB, meter.report  # the need went unseen
