@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import tempfile
@@ -25,7 +26,7 @@ from typing import Any
 import psutil
 from dask.utils import parse_bytes
 from jupyter_core.paths import jupyter_runtime_dir
-from traitlets import Bool, Dict, Float, Int, Unicode, Union, default
+from traitlets import Bool, Dict, Enum, Float, Int, Unicode, Union, default
 from traitlets.config import LoggingConfigurable
 
 from clustercraft.schema import (
@@ -43,6 +44,9 @@ from clustercraft.schema import (
 
 Listener = Callable[[dict[str, Any]], None]
 HOST_MODULE = "clustercraft.server.host"
+STANDBY_REFILL_DELAY = 0.5  # seconds between checks that no cluster is starting
+STANDBY_REFILL_CHECKS = 60
+STANDBY_EXIT_TIMEOUT = 5.0  # seconds a stopped standby gets before SIGKILL
 # sun_path holds 108 bytes; longer runtime paths get their sockets in a short private dir.
 MAX_SOCKET_PATH = 100
 READ_LIMIT = 64 * 2**20  # one state line of a 1,000-worker cluster is well under this
@@ -151,6 +155,18 @@ class ClusterManager(LoggingConfigurable):
         help="Class path of the cluster to run in each host (server configuration only).",
     ).tag(config=True)
     cluster_factory_kwargs = Dict(help="Keyword arguments for cluster_factory.").tag(config=True)
+    standby_host = Bool(
+        True,
+        help="While a panel is subscribed, keep one host process started ahead (Python, "
+        "distributed and the worker start warmed), so New cluster skips that.",
+    ).tag(config=True)
+    worker_start = Enum(
+        ["forkserver", "spawn", ""],
+        default_value="forkserver",
+        help="How LocalCluster hosts start worker processes: 'forkserver' forks them from a "
+        "server with distributed, numpy and pandas imported once; 'spawn' is dask's default; "
+        "'' leaves distributed.worker.multiprocessing-method to dask's configuration.",
+    ).tag(config=True)
     grace_period = Float(
         60.0, help="Seconds a host waits for a restarted server before closing itself."
     ).tag(config=True)
@@ -164,6 +180,8 @@ class ClusterManager(LoggingConfigurable):
         super().__init__(**kwargs)
         self.records: dict[str, HostRecord] = {}
         self.listeners: set[Listener] = set()
+        self._standby: tuple[str, subprocess.Popen] | None = None  # (cluster id, process)
+        self._refill: asyncio.Task | None = None
 
     # ------------------------------------------------------------ configuration
 
@@ -218,13 +236,14 @@ class ClusterManager(LoggingConfigurable):
         name = spec.name or self._default_name()
         if any(record.name == name for record in self.records.values()):
             raise NameInUse(f"a cluster named {name!r} already exists")
-        cluster_id = secrets.token_hex(4)
         spec = ClusterSpec.from_json({**spec.to_json(), "name": name})
+        standby = self._take_standby(spec)
+        cluster_id = standby[0] if standby else secrets.token_hex(4)
         record = HostRecord(
             cluster_id, name, spec, self._socket_path(cluster_id), started=time.time()
         )
         self.records[cluster_id] = record
-        record.process = self._spawn_host(record)
+        record.process = standby[1] if standby else self._spawn_host(cluster_id, spec)
         record.pid = record.process.pid
         record.task = asyncio.ensure_future(self._run_connection(record))
         self._notify(record)
@@ -269,6 +288,7 @@ class ClusterManager(LoggingConfigurable):
 
     async def shutdown(self) -> None:
         """Close every cluster this server controls (the server is stopping cleanly)."""
+        self._drop_standby()
         await asyncio.gather(
             *(self.delete(cluster_id) for cluster_id in list(self.records)),
             return_exceptions=True,
@@ -276,6 +296,7 @@ class ClusterManager(LoggingConfigurable):
 
     async def detach(self) -> None:
         """Let go of every host without closing it, as a crashing server would."""
+        self._drop_standby()  # a dying server's pipe closes, and its standby exits
         for record in self.records.values():
             if record.task is not None:
                 record.task.cancel()
@@ -287,6 +308,7 @@ class ClusterManager(LoggingConfigurable):
         self.listeners.add(listener)
         if len(self.listeners) == 1:
             self._watch_all(True)
+        self._ensure_standby()  # someone is looking at the panel: New cluster may follow
 
     def unsubscribe(self, listener: Listener) -> None:
         self.listeners.discard(listener)
@@ -295,33 +317,36 @@ class ClusterManager(LoggingConfigurable):
 
     # ------------------------------------------------------------ hosts
 
-    def _spawn_host(self, record: HostRecord) -> subprocess.Popen:
+    def _spawn_host(self, cluster_id: str, spec: ClusterSpec | None) -> subprocess.Popen:
+        """A host for ``spec``; with None, a standby that reads its spec from stdin later."""
         os.makedirs(self.runtime_dir, mode=0o700, exist_ok=True)
         command = [
             sys.executable,
             "-m",
             HOST_MODULE,
             "--id",
-            record.id,
+            cluster_id,
             "--runtime-dir",
             self.runtime_dir,
             "--socket",
-            record.socket_path,
+            self._socket_path(cluster_id),
             "--spec",
-            json.dumps(record.spec.to_json()),
+            "-" if spec is None else json.dumps(spec.to_json()),
             "--grace",
             str(self.grace_period),
             "--factory",
             self.cluster_factory,
             "--factory-kwargs",
             json.dumps(self.cluster_factory_kwargs),
+            "--worker-start",
+            self.worker_start,
         ]
-        log_path = os.path.join(self.runtime_dir, f"{record.id}.log")
+        log_path = os.path.join(self.runtime_dir, f"{cluster_id}.log")
         with open(log_path, "ab") as log_file:
             # Own session: a Ctrl-C in the server's terminal must not kill clusters.
             return subprocess.Popen(
                 command,
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.PIPE if spec is None else subprocess.DEVNULL,
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -447,6 +472,67 @@ class ClusterManager(LoggingConfigurable):
     def _watch_all(self, on: bool) -> None:
         for record in self.records.values():
             self._watch(record, on)
+
+    # ------------------------------------------------------------ standby host
+
+    def _ensure_standby(self) -> None:
+        if not self.standby_host or (self._standby and self._standby[1].poll() is None):
+            return
+        self._drop_standby()
+        cluster_id = secrets.token_hex(4)
+        self._standby = (cluster_id, self._spawn_host(cluster_id, None))
+
+    def _take_standby(self, spec: ClusterSpec) -> tuple[str, subprocess.Popen] | None:
+        """Hand ``spec`` to the standby host, if one is alive; refill once things are quiet."""
+        standby, self._standby = self._standby, None
+        if standby is None:
+            return None
+        process = standby[1]
+        try:
+            process.stdin.write(json.dumps(spec.to_json()).encode() + b"\n")
+            process.stdin.close()
+        except (OSError, ValueError):  # it died: start cold
+            process.kill()
+            process.wait()
+            return None
+        if self._refill is None or self._refill.done():
+            self._refill = asyncio.ensure_future(self._refill_standby())
+        return standby
+
+    async def _refill_standby(self) -> None:
+        # Not while a cluster starts: on a small machine the two would share the cores.
+        for _ in range(STANDBY_REFILL_CHECKS):
+            await asyncio.sleep(STANDBY_REFILL_DELAY)
+            if not any(r.to_json()["status"] == "starting" for r in self.records.values()):
+                break
+        if self.listeners:
+            self._ensure_standby()
+
+    def _drop_standby(self) -> None:
+        if self._refill is not None:
+            self._refill.cancel()
+        standby, self._standby = self._standby, None
+        if standby is None:
+            return
+        cluster_id, process = standby
+        # It runs no cluster yet: stop it and its forkserver at once, and see them gone.
+        tree = _process_tree(process.pid)
+        with contextlib.suppress(OSError, ValueError):
+            process.stdin.close()
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            for member in tree:
+                with contextlib.suppress(psutil.Error):
+                    member.send_signal(sig)
+            deadline = time.monotonic() + STANDBY_EXIT_TIMEOUT
+            while tree and time.monotonic() < deadline:
+                process.poll()  # reap ours; zombies count as gone
+                tree = [member for member in tree if _running(member)]
+                time.sleep(0.01)
+            if not tree:
+                break
+        process.wait()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(os.path.join(self.runtime_dir, f"{cluster_id}.log"))
 
     # ------------------------------------------------------------ subscribers
 
