@@ -166,6 +166,7 @@ class Server:
         extension: str = "clustercraft",
         api: str = "/clustercraft/clusters",
         env: dict[str, str] | None = None,
+        args: tuple[str, ...] = (),
     ) -> None:
         os.makedirs(workdir, exist_ok=True)
         self.port = free_port()
@@ -185,6 +186,7 @@ class Server:
                     f"--IdentityProvider.token={self.token}",
                     f"--ServerApp.root_dir={workdir}",
                     f"--ServerApp.jpserver_extensions={{'{extension}': True}}",
+                    *args,
                 ],
                 env=env,
                 stdin=subprocess.DEVNULL,
@@ -233,7 +235,8 @@ class Server:
         for child in self.descendants():
             with contextlib.suppress(psutil.Error):
                 command = " ".join(child.cmdline())
-                if "resource_tracker" not in command and "forkserver" not in command:
+                helper = ("resource_tracker", "forkserver", "--spec -")  # "-": a standby host
+                if not any(word in command for word in helper):
                     found.append(child)
         return found
 
@@ -292,12 +295,40 @@ async def bare_column(script: str, n_workers: int) -> float:
     return await asyncio.to_thread(bare_start, n_workers, script)
 
 
-async def clustercraft_start(server: Server, n_workers: int) -> float:
-    ws = await server.subscribe()
+class Panel:
+    """An open Dask clusters panel: one websocket subscriber for the whole run."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.messages: asyncio.Queue[dict] = asyncio.Queue()
+        self.ws = None
+        self.reader: asyncio.Task | None = None
+
+    async def open(self) -> Panel:
+        self.ws = await self.server.subscribe()
+        self.reader = asyncio.ensure_future(self._read())
+        return self
+
+    async def _read(self) -> None:
+        while (raw := await self.ws.read_message()) is not None:
+            self.messages.put_nowait(json.loads(raw))
+
+    def close(self) -> None:
+        if self.reader is not None:
+            self.reader.cancel()
+        if self.ws is not None:
+            self.ws.close()
+
+
+async def clustercraft_start(panel: Panel, n_workers: int) -> float:
+    """New cluster with the panel open: POST until a push shows all N workers."""
+    while not panel.messages.empty():
+        panel.messages.get_nowait()
     started = time.perf_counter()
-    cluster = await server.request("POST", body={"n_workers": n_workers, "threads_per_worker": 1})
+    body = {"n_workers": n_workers, "threads_per_worker": 1}
+    cluster = await panel.server.request("POST", body=body)
     while True:
-        message = json.loads(await ws.read_message())
+        message = await panel.messages.get()
         if (
             message["type"] == "cluster"
             and message["cluster"]["id"] == cluster["id"]
@@ -305,8 +336,7 @@ async def clustercraft_start(server: Server, n_workers: int) -> float:
         ):
             break
     elapsed = time.perf_counter() - started
-    ws.close()
-    await server.request("DELETE", "/" + cluster["id"])
+    await panel.server.request("DELETE", "/" + cluster["id"])
     return elapsed
 
 
@@ -379,11 +409,22 @@ async def main() -> None:
         script = os.path.join(workdir, "bare_local_cluster.py")
         with open(script, "w") as f:
             f.write(BARE_SCRIPT)
-        server = Server(workdir)
+        server = Server(os.path.join(workdir, "clustercraft"))
+        cold_server = Server(
+            os.path.join(workdir, "clustercraft-cold"),
+            args=("--ClusterManager.standby_host=False",),
+        )
         dle_server: Server | None = None
+        panels: list[Panel] = []
         try:
             await server.wait_ready()
-            await clustercraft_start(server, 1)  # warm the page cache for both sides
+            await cold_server.wait_ready()
+            panel = await Panel(server).open()
+            cold_panel = await Panel(cold_server).open()
+            panels += [panel, cold_panel]
+            for each in panels:
+                await clustercraft_start(each, 1)  # warm the page cache for every column
+            await asyncio.sleep(3)  # the user opened the panel a moment before clicking
             rows = []
             for n_workers in (2, 4):
                 if dle_python:
@@ -404,7 +445,8 @@ async def main() -> None:
                         dle_server = dle_python = None
 
                 columns: dict[str, tuple[Callable[[Any, int], Awaitable[float]], Any]] = {
-                    "clustercraft": (clustercraft_start, server),
+                    "clustercraft": (clustercraft_start, panel),
+                    "clustercraft cold": (clustercraft_start, cold_panel),
                     "bare": (bare_column, script),
                 }
                 if dle_server is not None:
@@ -426,6 +468,7 @@ async def main() -> None:
                             continue
                         times[name].append(elapsed)
                         await server.settle()
+                        await cold_server.settle()
                         if dle_server is not None:
                             await dle_server.settle()
                 if dle_server is not None:
@@ -435,34 +478,45 @@ async def main() -> None:
                 rows.append((n_workers, medians))
 
             header = (
-                f"{'N':>2} {'clustercraft (s)':>17} {'bare LocalCluster (s)':>22} "
-                f"{'dask-labextension (s)':>22} {'clustercraft/bare':>18} "
+                f"{'N':>2} {'clustercraft (s)':>17} {'cold (s)':>9} {'bare LocalCluster (s)':>22} "
+                f"{'dask-labextension (s)':>22} {'clustercraft/bare':>18} {'cold/bare':>10} "
                 f"{'dask-labextension/bare':>23} {'clustercraft/dask-labextension':>31}"
             )
             print(f"median of {args.runs} runs, N workers x 1 thread, 127.0.0.1:")
             print(header)
             for n_workers, medians in rows:
                 ours, bare_s = medians["clustercraft"], medians["bare"]
-                dle = medians.get("dask-labextension")
+                cold, dle = medians["clustercraft cold"], medians.get("dask-labextension")
                 print(
-                    f"{n_workers:>2} {seconds(ours):>17} {seconds(bare_s):>22} {seconds(dle):>22} "
-                    f"{ratio(ours, bare_s):>18} {ratio(dle, bare_s):>23} {ratio(ours, dle):>31}"
+                    f"{n_workers:>2} {seconds(ours):>17} {seconds(cold):>9} {seconds(bare_s):>22} "
+                    f"{seconds(dle):>22} {ratio(ours, bare_s):>18} {ratio(cold, bare_s):>10} "
+                    f"{ratio(dle, bare_s):>23} {ratio(ours, dle):>31}"
                 )
+            print(
+                "clustercraft: the panel open (a standby host ready); cold: "
+                "--ClusterManager.standby_host=False, a host process started on the click"
+            )
             if any("dask-labextension" in medians for _, medians in rows):
                 print(
                     "dask-labextension column: PUT returns once LocalCluster is up; its model "
                     f"polled every {POLL_SECONDS * 1000:.0f} ms here, but its panel only re-polls "
                     "GET /dask/clusters every 5 s, so a user may see the workers up to 5 s later"
                 )
+            for each in panels:
+                each.close()  # idle_cpu subscribes once itself
+            panels.clear()
             cpu = await idle_cpu(server, args.idle_seconds)
             print(
                 f"jupyter server CPU, idle, 3 clusters + 1 subscriber, {args.idle_seconds:.0f} s: "
                 f"{cpu:.2f} % of one core"
             )
         finally:
+            for each in panels:
+                each.close()
             if dle_server is not None:
                 dle_server.stop()
             server.stop()
+            cold_server.stop()
 
 
 if __name__ == "__main__":

@@ -161,11 +161,13 @@ class ClusterManager(LoggingConfigurable):
         "distributed and the worker start warmed), so New cluster skips that.",
     ).tag(config=True)
     worker_start = Enum(
-        ["forkserver", "spawn", ""],
-        default_value="forkserver",
+        ["auto", "forkserver", "spawn", ""],
+        default_value="auto",
         help="How LocalCluster hosts start worker processes: 'forkserver' forks them from a "
-        "server with distributed, numpy and pandas imported once; 'spawn' is dask's default; "
-        "'' leaves distributed.worker.multiprocessing-method to dask's configuration.",
+        "server with distributed, numpy and pandas imported once (warmed while a standby "
+        "waits); 'spawn' is dask's default; '' leaves distributed.worker.multiprocessing-"
+        "method to dask's configuration; 'auto': 'forkserver' in standby hosts, '' in hosts "
+        "started on demand (warming there would cost more than it saves).",
     ).tag(config=True)
     grace_period = Float(
         60.0, help="Seconds a host waits for a restarted server before closing itself."
@@ -339,7 +341,7 @@ class ClusterManager(LoggingConfigurable):
             "--factory-kwargs",
             json.dumps(self.cluster_factory_kwargs),
             "--worker-start",
-            self.worker_start,
+            self._worker_start(standby=spec is None),
         ]
         log_path = os.path.join(self.runtime_dir, f"{cluster_id}.log")
         with open(log_path, "ab") as log_file:
@@ -474,6 +476,11 @@ class ClusterManager(LoggingConfigurable):
             self._watch(record, on)
 
     # ------------------------------------------------------------ standby host
+
+    def _worker_start(self, standby: bool) -> str:
+        if self.worker_start != "auto":
+            return self.worker_start
+        return "forkserver" if standby else ""
 
     def _ensure_standby(self) -> None:
         if not self.standby_host or (self._standby and self._standby[1].poll() is None):
