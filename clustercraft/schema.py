@@ -35,6 +35,7 @@ WORKER_ROW_FIELDS: dict[str, str] = {
 }
 
 MAX_NAME_LENGTH = 64
+MIN_MEMORY_LIMIT = 256 * 2**20  # bytes per worker
 
 
 def worker_row(address: str, info: Mapping[str, Any]) -> dict[str, Any]:
@@ -315,6 +316,14 @@ def _memory(value: Any) -> int | None:
             ) from None
     if not math.isfinite(value) or value <= 0:
         raise SpecError("memory_limit must be more than 0 bytes", "memory_limit")
+    if value < MIN_MEMORY_LIMIT:
+        # Below this a worker's own memory crosses the nanny's 95 % line at start: it is
+        # restarted over and over and never joins.
+        raise SpecError(
+            f"memory_limit must be at least {format_bytes(MIN_MEMORY_LIMIT)}: a Dask worker "
+            "process needs 100-200 MiB for itself",
+            "memory_limit",
+        )
     return int(value)
 
 

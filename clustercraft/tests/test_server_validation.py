@@ -28,6 +28,7 @@ BAD_CREATE_BODIES = [
     pytest.param({"memory_limit": "-4GiB"}, "memory_limit", id="memory-negative"),
     pytest.param({"memory_limit": 0}, "memory_limit", id="memory-zero"),
     pytest.param({"memory_limit": [4]}, "memory_limit", id="memory-list"),
+    pytest.param({"memory_limit": "20 MB"}, "memory_limit", id="memory-below-a-worker"),
     pytest.param(
         {"n_workers": 2, "memory_limit": "1 PiB"}, "memory_limit", id="memory-over-machine"
     ),
