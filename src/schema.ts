@@ -43,6 +43,8 @@ export interface ICluster {
   processes: boolean;
   adapt: IAdaptRange | null;
   started: number;
+  /** Why workers did not start (the scheduler still runs), else null. */
+  error?: string | null;
   workers: IWorkerRow[];
 }
 

@@ -96,6 +96,7 @@ class ClusterHost:
         self.factory_kwargs: dict[str, Any] = json.loads(args.factory_kwargs)
         self.started = time.time()
         self.status = "starting"
+        self.error: str | None = None  # why workers did not start, for the panel
         self.cluster = None
         self.adapt = self.spec.adapt
         self.requested = self.spec.n_workers
@@ -162,10 +163,21 @@ class ClusterHost:
             cluster.scale(self.spec.n_workers)
         self.push()
         # "running" once every worker process is fully up (nannies included), not just registered.
-        correct_state = getattr(cluster, "_correct_state", None)
-        if correct_state is not None:
-            with contextlib.suppress(Exception):
-                await correct_state()
+        await self.workers_started()
+
+    async def workers_started(self) -> None:
+        """Wait for the cluster's workers to start; say why in ``error`` when they cannot."""
+        correct_state = getattr(self.cluster, "_correct_state", None)
+        if correct_state is None:
+            return
+        try:
+            await correct_state()
+            self.error = None
+        except Exception as exc:
+            log.warning("cluster %s: workers failed to start", self.id, exc_info=True)
+            self.error = f"Workers failed to start: {_reason(exc)}"
+            if self.status == "starting":
+                self.status = "running"  # the scheduler runs; the error says what is missing
         self.push()
 
     async def close(self) -> None:
@@ -233,6 +245,7 @@ class ClusterHost:
             if self.adapt
             else None,
             "started": self.started,
+            "error": self.error,
             "workers": rows,
         }
 
@@ -294,6 +307,7 @@ class ClusterHost:
             self.cluster.scale(int(request["n"]))
             self.requested = int(request["n"])
             self.push()
+            asyncio.ensure_future(self.workers_started())
         elif op == "adapt":
             self.require_cluster()
             if request.get("minimum") is None:
@@ -331,6 +345,16 @@ def _all_started(cluster) -> bool:
     return all(
         getattr(worker, "status", Status.running) == Status.running for worker in workers.values()
     )
+
+
+def _reason(exc: BaseException, limit: int = 300) -> str:
+    """The innermost cause of ``exc`` in one line, without a traceback."""
+    for _ in range(20):  # a chain, not a cycle
+        inner = exc.__cause__ or exc.__context__
+        if inner is None:
+            break
+        exc = inner
+    return f"{type(exc).__name__}: {exc}"[:limit]
 
 
 def _dashboard_link(cluster) -> str | None:

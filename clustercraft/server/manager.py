@@ -105,6 +105,7 @@ class HostRecord:
             "processes": self.spec.processes,
             "adapt": {"minimum": adapt.minimum, "maximum": adapt.maximum} if adapt else None,
             "started": self.started,
+            "error": None,
             "workers": [],
         }
 

@@ -56,6 +56,25 @@ describe('ClusterPanel', () => {
     );
   });
 
+  it('shows why workers did not start, as an alert, until they do', () => {
+    const { model, panel } = setUp();
+    const reason = 'Workers failed to start: FileNotFoundError: /nope';
+    model.applyEvent({
+      type: 'snapshot',
+      clusters: [
+        cluster('a', { n_workers: 0, requested_workers: 2, error: reason })
+      ]
+    });
+    const alert = panel.card('a')!.node.querySelector('[role="alert"]')!;
+    expect(alert.textContent).toBe(reason);
+    expect((alert as HTMLElement).hidden).toBe(false);
+    model.applyEvent({
+      type: 'cluster',
+      cluster: cluster('a', { error: null })
+    });
+    expect((alert as HTMLElement).hidden).toBe(true);
+  });
+
   it('shows a lost cluster as lost, with only a Remove action', () => {
     const { model, panel, executed } = setUp();
     model.applyEvent({ type: 'snapshot', clusters: [cluster('a')] });

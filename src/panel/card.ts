@@ -16,6 +16,7 @@ export const CLASS = {
   name: 'jp-ClusterCraft-cardName',
   status: 'jp-ClusterCraft-status',
   progress: 'jp-ClusterCraft-progress',
+  error: 'jp-ClusterCraft-cardError',
   dashboard: 'jp-ClusterCraft-dashboardLink',
   actions: 'jp-ClusterCraft-actions',
   button: 'jp-ClusterCraft-button',
@@ -107,8 +108,13 @@ export class ClusterCard extends Widget {
       return { button, action };
     });
 
+    this._error = document.createElement('p');
+    this._error.className = CLASS.error;
+    this._error.setAttribute('role', 'alert');
+    this._error.hidden = true;
+
     this.tables = new ClusterTables({ trans });
-    this.node.append(header, actions, this.tables.node);
+    this.node.append(header, this._error, actions, this.tables.node);
   }
 
   readonly tables: ClusterTables;
@@ -143,6 +149,11 @@ export class ClusterCard extends Widget {
     if (progress !== this._progress.textContent) {
       this._progress.textContent = progress;
     }
+    const error = cluster.error ?? '';
+    if (error !== this._error.textContent) {
+      this._error.textContent = error;
+      this._error.hidden = !error;
+    }
     const link = cluster.dashboard_link ?? '';
     if (!previous || link !== (previous.dashboard_link ?? '')) {
       this._dashboard.hidden = !link;
@@ -156,6 +167,7 @@ export class ClusterCard extends Widget {
   private _name: HTMLElement;
   private _status: HTMLElement;
   private _progress: HTMLElement;
+  private _error: HTMLElement;
   private _dashboard: HTMLAnchorElement;
   private _buttons: { button: HTMLButtonElement; action: IAction }[];
   private _cluster: ICluster | null = null;

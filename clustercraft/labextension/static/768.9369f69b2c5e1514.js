@@ -137,6 +137,12 @@
   color: var(--jp-ui-font-color2);
 }
 
+.jp-ClusterCraft-cardError {
+  margin: 4px 0;
+  color: var(--jp-error-color1);
+  overflow-wrap: anywhere;
+}
+
 .jp-ClusterCraft-panel a.jp-ClusterCraft-dashboardLink,
 .jp-ClusterCraft-tables a.jp-ClusterCraft-link {
   color: var(--jp-content-link-color);
