@@ -105,7 +105,7 @@ def bare_start(n_workers: int, script: str) -> float:
             process.wait()
 
 
-def dask_labextension_python(install: bool) -> tuple[Path | None, str]:
+def dask_labextension_python() -> tuple[Path | None, str]:
     """The separate venv's python (installing it if missing), and what it holds or why not."""
     python = DASK_LABEXTENSION_VENV / "bin" / "python"
 
@@ -119,8 +119,8 @@ def dask_labextension_python(install: bool) -> tuple[Path | None, str]:
         return f"dask-labextension {dle}, distributed {distributed}, jupyter_server {server}"
 
     found = versions()
-    if found or not install:
-        return (python, found) if found else (None, "not installed")
+    if found:
+        return python, found
     print(
         f"installing dask-labextension (latest from PyPI) into {DASK_LABEXTENSION_VENV} ...",
         flush=True,
@@ -399,7 +399,7 @@ async def main() -> None:
     if args.no_dask_labextension:
         dle_python, dle_why = None, "skipped (--no-dask-labextension)"
     else:
-        dle_python, dle_why = dask_labextension_python(install=True)
+        dle_python, dle_why = dask_labextension_python()
     if dle_python:
         print(f"dask-labextension venv: {DASK_LABEXTENSION_VENV} ({dle_why})")
     else:

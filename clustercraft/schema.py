@@ -207,15 +207,19 @@ def import_factory(path: str) -> Any:
     return getattr(importlib.import_module(module), attr)
 
 
+def is_local_cluster(factory: Any) -> bool:
+    from distributed import LocalCluster
+
+    return isinstance(factory, type) and issubclass(factory, LocalCluster)
+
+
 def factory_fields(factory: Any) -> tuple[str, ...]:
     """Which of FACTORY_SPEC_FIELDS ``factory`` takes: all for LocalCluster and its
     subclasses, else those its signature names (a ``**kwargs`` catch-all does not count:
     a job-queue cluster's ``**job_kwargs`` has no use for ``threads_per_worker``)."""
     import inspect
 
-    from distributed import LocalCluster
-
-    if isinstance(factory, type) and issubclass(factory, LocalCluster):
+    if is_local_cluster(factory):
         return FACTORY_SPEC_FIELDS
     try:
         names = inspect.signature(factory).parameters

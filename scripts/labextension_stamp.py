@@ -67,5 +67,7 @@ def check() -> int:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("action", choices=("write", "check"))
-    action = parser.parse_args().action
-    sys.exit(write() or 0 if action == "write" else check())
+    if parser.parse_args().action == "write":
+        write()
+    else:
+        sys.exit(check())

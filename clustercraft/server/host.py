@@ -33,15 +33,16 @@ import time
 from typing import Any
 
 import dask
-from distributed import LocalCluster
 from distributed.core import Status
 from distributed.diagnostics.plugin import SchedulerPlugin
 
 from clustercraft.schema import (
+    LOCAL_CLUSTER,
     Adapt,
     ClusterSpec,
     factory_fields,
     import_factory,
+    is_local_cluster,
     worker_rows,
 )
 
@@ -134,7 +135,7 @@ class ClusterHost:
             "processes": self.spec.processes,
         }
         kwargs = {name: spec[name] for name in factory_fields(factory)}
-        if isinstance(factory, type) and issubclass(factory, LocalCluster):
+        if is_local_cluster(factory):
             kwargs |= {
                 "host": "127.0.0.1",
                 "protocol": "tcp://",  # kernels connect from other processes, even to threads
@@ -379,7 +380,7 @@ def main(argv: list[str] | None = None) -> None:
         "--spec", required=True, help="ClusterSpec as JSON; '-': wait for it on stdin (standby)"
     )
     parser.add_argument("--grace", type=float, default=60.0)
-    parser.add_argument("--factory", default="distributed.LocalCluster")
+    parser.add_argument("--factory", default=LOCAL_CLUSTER)
     parser.add_argument("--factory-kwargs", default="{}")
     parser.add_argument(
         "--worker-start",
@@ -389,7 +390,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    if args.factory == "distributed.LocalCluster":
+    if args.factory == LOCAL_CLUSTER:
         prepare_worker_start(args.worker_start)
     if args.spec == "-":
         args.spec = sys.stdin.readline()

@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import tempfile
@@ -152,7 +151,7 @@ class ClusterManager(LoggingConfigurable):
         help="Most memory (workers x memory_limit) per cluster; empty: the machine's memory.",
     ).tag(config=True)
     cluster_factory = Unicode(
-        "distributed.LocalCluster",
+        LOCAL_CLUSTER,
         help="Class path of the cluster to run in each host (server configuration only).",
     ).tag(config=True)
     cluster_factory_kwargs = Dict(help="Keyword arguments for cluster_factory.").tag(config=True)
@@ -291,7 +290,7 @@ class ClusterManager(LoggingConfigurable):
 
     async def shutdown(self) -> None:
         """Close every cluster this server controls (the server is stopping cleanly)."""
-        self._drop_standby()
+        await self._drop_standby()
         await asyncio.gather(
             *(self.delete(cluster_id) for cluster_id in list(self.records)),
             return_exceptions=True,
@@ -299,7 +298,7 @@ class ClusterManager(LoggingConfigurable):
 
     async def detach(self) -> None:
         """Let go of every host without closing it, as a crashing server would."""
-        self._drop_standby()  # a dying server's pipe closes, and its standby exits
+        await self._drop_standby()  # a dying server's pipe closes, and its standby exits
         for record in self.records.values():
             if record.task is not None:
                 record.task.cancel()
@@ -486,8 +485,7 @@ class ClusterManager(LoggingConfigurable):
     def _ensure_standby(self) -> None:
         if not self.standby_host or (self._standby and self._standby[1].poll() is None):
             return
-        self._drop_standby()
-        cluster_id = secrets.token_hex(4)
+        cluster_id = secrets.token_hex(4)  # a dead standby (reaped by poll) is just replaced
         self._standby = (cluster_id, self._spawn_host(cluster_id, None))
 
     def _take_standby(self, spec: ClusterSpec) -> tuple[str, subprocess.Popen] | None:
@@ -516,7 +514,7 @@ class ClusterManager(LoggingConfigurable):
         if self.listeners:
             self._ensure_standby()
 
-    def _drop_standby(self) -> None:
+    async def _drop_standby(self) -> None:
         if self._refill is not None:
             self._refill.cancel()
         standby, self._standby = self._standby, None
@@ -527,18 +525,11 @@ class ClusterManager(LoggingConfigurable):
         tree = _process_tree(process.pid)
         with contextlib.suppress(OSError, ValueError):
             process.stdin.close()
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            for member in tree:
-                with contextlib.suppress(psutil.Error):
-                    member.send_signal(sig)
-            deadline = time.monotonic() + STANDBY_EXIT_TIMEOUT
-            while tree and time.monotonic() < deadline:
-                process.poll()  # reap ours; zombies count as gone
-                tree = [member for member in tree if _running(member)]
-                time.sleep(0.01)
-            if not tree:
-                break
-        process.wait()
+        for member in tree:
+            with contextlib.suppress(psutil.Error):
+                member.terminate()
+        await _wait_gone(tree, STANDBY_EXIT_TIMEOUT)
+        process.poll()  # reap it, so no zombie is left
         with contextlib.suppress(FileNotFoundError):
             os.unlink(os.path.join(self.runtime_dir, f"{cluster_id}.log"))
 

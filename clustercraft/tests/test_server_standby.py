@@ -8,6 +8,8 @@ import time
 
 import psutil
 
+from clustercraft.server.manager import _process_tree
+
 
 async def wait_until(predicate, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
@@ -16,13 +18,10 @@ async def wait_until(predicate, timeout: float = 30.0) -> None:
         await asyncio.sleep(0.05)
 
 
-def tree(pid: int) -> list[psutil.Process]:
-    root = psutil.Process(pid)
-    return [root, *root.children(recursive=True)]
-
-
-def is_forkserver(process: psutil.Process) -> bool:
-    return "forkserver" in " ".join(process.cmdline())
+def forkservers(host_pid: int) -> list[psutil.Process]:
+    """The host's forkserver (forks keep its command line, so only direct children count)."""
+    children = psutil.Process(host_pid).children()
+    return [p for p in children if "forkserver" in " ".join(p.cmdline())]
 
 
 async def test_subscribing_starts_a_standby_that_the_next_cluster_uses(clusters, jp_ws_fetch):
@@ -33,7 +32,7 @@ async def test_subscribing_starts_a_standby_that_the_next_cluster_uses(clusters,
     assert manager._standby is not None
     standby_id, standby = manager._standby
     # Warm: a forkserver with distributed imported waits beside it.
-    await wait_until(lambda: any(is_forkserver(p) for p in psutil.Process(standby.pid).children()))
+    await wait_until(lambda: forkservers(standby.pid))
 
     created = await clusters.create(n_workers=2)
     assert created["id"] == standby_id
@@ -42,10 +41,8 @@ async def test_subscribing_starts_a_standby_that_the_next_cluster_uses(clusters,
     assert len(cluster["workers"]) == 2
 
     # Worker processes are forks of the warm forkserver, not fresh interpreters.
-    host = psutil.Process(standby.pid)
-    forkservers = [p for p in host.children() if is_forkserver(p)]
-    assert len(forkservers) == 1
-    assert len(forkservers[0].children()) == 2  # (forks keep the forkserver's command line)
+    (forkserver,) = forkservers(standby.pid)
+    assert len(forkserver.children()) == 2
 
     # Once nothing is starting, a new standby is ready for the next click.
     await wait_until(lambda: manager._standby is not None, timeout=15)
@@ -53,13 +50,13 @@ async def test_subscribing_starts_a_standby_that_the_next_cluster_uses(clusters,
     ws.close()
 
 
-async def test_shutdown_and_detach_leave_no_standby_behind(clusters, jp_ws_fetch, jp_serverapp):
+async def test_shutdown_leaves_no_standby_behind(clusters, jp_ws_fetch, jp_serverapp):
     manager = clusters.manager
     ws = await jp_ws_fetch("clustercraft", "clusters", "events")
     json.loads(await ws.read_message())
     _, standby = manager._standby
-    await wait_until(lambda: any(is_forkserver(p) for p in psutil.Process(standby.pid).children()))
-    processes = tree(standby.pid)
+    await wait_until(lambda: forkservers(standby.pid))
+    processes = _process_tree(standby.pid)
     ws.close()
     await jp_serverapp.cleanup_extensions()
     assert manager._standby is None
