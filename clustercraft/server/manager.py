@@ -40,9 +40,17 @@ from clustercraft.schema import (
     validate_cluster_spec,
     validate_patch,
 )
+from clustercraft.server.hoststate import (
+    HOST_MODULE,
+    BadState,
+    HostState,
+    host_tree,
+    read_state,
+    verified_host,
+)
 
 Listener = Callable[[dict[str, Any]], None]
-HOST_MODULE = "clustercraft.server.host"
+SCAN_INTERVAL = 5.0  # seconds between looks for hosts whose server went away
 STANDBY_REFILL_DELAY = 0.5  # seconds between checks that no cluster is starting
 STANDBY_REFILL_CHECKS = 60
 STANDBY_EXIT_TIMEOUT = 5.0  # seconds a stopped standby gets before SIGKILL
@@ -73,6 +81,7 @@ class HostRecord:
     socket_path: str
     started: float
     pid: int | None = None
+    create_time: float | None = None  # the host's start time: with pid, its identity
     process: subprocess.Popen | None = None  # None when reattached: not our child
     cluster: dict[str, Any] | None = None  # latest state pushed by the host
     status: str | None = None  # overrides the host's: "closing" or "lost"
@@ -180,8 +189,12 @@ class ClusterManager(LoggingConfigurable):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.server_id = secrets.token_hex(8)  # whom the hosts this server holds belong to
         self.records: dict[str, HostRecord] = {}
         self.listeners: set[Listener] = set()
+        self._adopting: set[str] = set()
+        self._reported: set[str] = set()  # state files already logged as unusable
+        self._scanner: asyncio.Task | None = None
         self._standby: tuple[str, subprocess.Popen] | None = None  # (cluster id, process)
         self._refill: asyncio.Task | None = None
 
@@ -247,6 +260,8 @@ class ClusterManager(LoggingConfigurable):
         self.records[cluster_id] = record
         record.process = standby[1] if standby else self._spawn_host(cluster_id, spec)
         record.pid = record.process.pid
+        with contextlib.suppress(psutil.Error):  # our child, not yet reaped: the pid is its own
+            record.create_time = psutil.Process(record.pid).create_time()
         record.task = asyncio.ensure_future(self._run_connection(record))
         self._notify(record)
         return record.to_json()
@@ -264,9 +279,12 @@ class ClusterManager(LoggingConfigurable):
     async def delete(self, cluster_id: str) -> None:
         """Close the cluster; return once the host and all its processes are gone."""
         record = self._record(cluster_id)
+        if record.status == "lost" and self._held_elsewhere(record):
+            self._forget(record)  # another server adopted the host; it is not ours to close
+            return
         record.status = "closing"
         self._notify(record)
-        processes = _process_tree(record.pid)
+        processes = host_tree(record.pid, record.create_time, record.id)
         if record.writer is not None:
             with contextlib.suppress(Exception):
                 await self._request(record, "close", timeout=self.close_timeout)
@@ -278,18 +296,20 @@ class ClusterManager(LoggingConfigurable):
         for path in (record.socket_path, self._state_path(cluster_id)):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
-        self.records.pop(cluster_id, None)
-        self._broadcast({"type": "removed", "id": cluster_id})
+        self._forget(record)
 
     async def start(self) -> None:
-        """Reattach to hosts a previous server left running in the runtime dir."""
+        """Adopt hosts a previous server left running, then keep adopting orphans."""
         os.makedirs(self.runtime_dir, mode=0o700, exist_ok=True)
-        for entry in sorted(os.listdir(self.runtime_dir)):
-            if entry.endswith(".json"):
-                self._reattach(os.path.join(self.runtime_dir, entry))
+        await self._scan()
+        self._scanner = asyncio.ensure_future(self._scan_loop())
 
     async def shutdown(self) -> None:
-        """Close every cluster this server controls (the server is stopping cleanly)."""
+        """Close every cluster this server owns (the server is stopping cleanly).
+
+        Hosts held by other servers on the same runtime dir are never in ``records``.
+        """
+        self._stop_scanning()
         await self._drop_standby()
         await asyncio.gather(
             *(self.delete(cluster_id) for cluster_id in list(self.records)),
@@ -298,6 +318,7 @@ class ClusterManager(LoggingConfigurable):
 
     async def detach(self) -> None:
         """Let go of every host without closing it, as a crashing server would."""
+        self._stop_scanning()
         await self._drop_standby()  # a dying server's pipe closes, and its standby exits
         for record in self.records.values():
             if record.task is not None:
@@ -336,6 +357,8 @@ class ClusterManager(LoggingConfigurable):
             "-" if spec is None else json.dumps(spec.to_json()),
             "--grace",
             str(self.grace_period),
+            "--owner",
+            self.server_id,
             "--factory",
             self.cluster_factory,
             "--factory-kwargs",
@@ -355,33 +378,81 @@ class ClusterManager(LoggingConfigurable):
                 close_fds=True,
             )
 
-    def _reattach(self, state_path: str) -> None:
+    # ------------------------------------------------------------ adoption
+
+    async def _scan(self) -> None:
+        """Adopt every host in the runtime dir that no live server holds."""
         try:
-            with open(state_path) as f:
-                state = json.load(f)
-            cluster_id = state["id"]
-            pid = int(state["pid"])
-            alive = HOST_MODULE in " ".join(psutil.Process(pid).cmdline())
-        except (OSError, ValueError, KeyError, psutil.Error):
-            alive = False
-        if not alive or not os.path.exists(state.get("socket", "")):
-            self.log.info("clustercraft: removing stale host state %s", state_path)
+            entries = sorted(os.listdir(self.runtime_dir))
+        except OSError as exc:
+            self.log.warning("clustercraft: cannot list %s: %s", self.runtime_dir, exc)
+            return
+        adoptions = []
+        for entry in entries:
+            cluster_id = entry.removesuffix(".json")
+            if entry == cluster_id or cluster_id in self.records or cluster_id in self._adopting:
+                continue
+            state = self._adoptable(os.path.join(self.runtime_dir, entry))
+            if state is not None:
+                adoptions.append(self._adopt(state))
+        await asyncio.gather(*adoptions)
+
+    async def _scan_loop(self) -> None:
+        while True:
+            await asyncio.sleep(SCAN_INTERVAL)
+            await self._scan()
+
+    def _stop_scanning(self) -> None:
+        if self._scanner is not None:
+            self._scanner.cancel()
+            self._scanner = None
+
+    def _adoptable(self, path: str) -> HostState | None:
+        """The host's state if this server may adopt it now; drop files of hosts that died."""
+        try:
+            state = read_state(path)
+        except FileNotFoundError:
+            return None  # it closed while we looked
+        except (OSError, BadState) as exc:
+            if path not in self._reported:  # one log line per file, not one per scan
+                self._reported.add(path)
+                self.log.warning("clustercraft: skipping unusable host state %s: %s", path, exc)
+            return None
+        if not state.on_this_machine() or state.held_by_other(self.server_id):
+            return None
+        if state.owner == self.server_id:
+            return None  # one of ours, closing
+        if verified_host(state.pid, state.create_time, state.id) is None:
+            self.log.info("clustercraft: removing state of exited host %s", path)
             with contextlib.suppress(FileNotFoundError):
-                os.unlink(state_path)
-            return
-        if cluster_id in self.records:
-            return
+                os.unlink(path)
+            return None
+        return state
+
+    async def _adopt(self, state: HostState) -> None:
+        """Claim a host whose server went away; on success it is listed as one of ours."""
         record = HostRecord(
-            cluster_id,
-            state["name"],
-            ClusterSpec.from_json(state["spec"]),
-            state["socket"],
-            started=state["started"],
-            pid=pid,
+            state.id,
+            state.name,
+            ClusterSpec.from_json(state.spec),
+            state.socket,
+            started=state.started,
+            pid=state.pid,
+            create_time=state.create_time,
         )
-        self.records[cluster_id] = record
-        record.task = asyncio.ensure_future(self._run_connection(record))
-        self.log.info("clustercraft: reattached to cluster %s (%s)", record.name, cluster_id)
+        self._adopting.add(state.id)
+        try:
+            attached = await self._attach(record, quiet=True)
+        finally:
+            self._adopting.discard(state.id)
+        if attached is None:
+            return  # another server was quicker, or the host is not answering
+        self.records[record.id] = record
+        record.task = asyncio.ensure_future(self._serve_connection(record, *attached))
+        self.log.info("clustercraft: adopted cluster %s (%s)", record.name, record.id)
+        self._notify(record)
+
+    # ------------------------------------------------------------ host connections
 
     async def _connect(self, record: HostRecord):
         deadline = time.monotonic() + self.start_timeout
@@ -394,14 +465,36 @@ class ClusterManager(LoggingConfigurable):
                     raise
                 await asyncio.sleep(0.01)
 
-    async def _run_connection(self, record: HostRecord) -> None:
+    async def _attach(self, record: HostRecord, quiet: bool = False):
+        """Connect to the host and claim it: (reader, writer) once this server owns it."""
         try:
             reader, writer = await self._connect(record)
         except OSError as exc:
-            self.log.warning("clustercraft: cannot reach host of %s: %s", record.id, exc)
+            log = self.log.debug if quiet else self.log.warning
+            log("clustercraft: cannot reach host of %s: %s", record.id, exc)
+            return None
+        writer.write(_line({"req": 0, "op": "claim", "server": self.server_id}))
+        try:
+            reply = await asyncio.wait_for(_reply_to(reader, 0), self.request_timeout)
+        except (OSError, ValueError, asyncio.TimeoutError) as exc:
+            reply = {"ok": False, "message": f"no answer to the claim ({exc!r})"}
+        if not reply.get("ok"):
+            log = self.log.debug if quiet else self.log.warning
+            log("clustercraft: host of %s refused: %s", record.id, reply.get("message"))
+            writer.close()
+            return None
+        record.cluster = reply.get("cluster") or record.cluster
+        return reader, writer
+
+    async def _run_connection(self, record: HostRecord) -> None:
+        attached = await self._attach(record)
+        if attached is None:
             record.connected.set()
             self._lost(record)
             return
+        await self._serve_connection(record, *attached)
+
+    async def _serve_connection(self, record: HostRecord, reader, writer) -> None:
         record.writer = writer
         record.connected.set()
         if self.listeners:
@@ -447,7 +540,7 @@ class ClusterManager(LoggingConfigurable):
         request_id = record.next_request
         future = asyncio.get_running_loop().create_future()
         record.pending[request_id] = future
-        record.writer.write(json.dumps({"req": request_id, "op": op, **args}).encode() + b"\n")
+        record.writer.write(_line({"req": request_id, "op": op, **args}))
         try:
             reply = await asyncio.wait_for(future, timeout or self.request_timeout)
         except asyncio.TimeoutError:
@@ -548,6 +641,16 @@ class ClusterManager(LoggingConfigurable):
 
     # ------------------------------------------------------------ helpers
 
+    def _forget(self, record: HostRecord) -> None:
+        if self.records.pop(record.id, None) is not None:
+            self._broadcast({"type": "removed", "id": record.id})
+
+    def _held_elsewhere(self, record: HostRecord) -> bool:
+        try:
+            return read_state(self._state_path(record.id)).held_by_other(self.server_id)
+        except (OSError, BadState):
+            return False
+
     def _record(self, cluster_id: str) -> HostRecord:
         try:
             return self.records[cluster_id]
@@ -572,6 +675,19 @@ class ClusterManager(LoggingConfigurable):
         short_dir = os.path.join(tempfile.gettempdir(), f"clustercraft-{os.getuid()}-{digest}")
         os.makedirs(short_dir, mode=0o700, exist_ok=True)
         return os.path.join(short_dir, f"{cluster_id}.sock")
+
+
+async def _reply_to(reader: asyncio.StreamReader, request_id: int) -> dict[str, Any]:
+    """The host's answer to ``request_id``, skipping any pushes sent before it."""
+    while line := await reader.readline():
+        message = json.loads(line)
+        if message.get("req") == request_id:
+            return message
+    raise ConnectionResetError("the host closed the connection")
+
+
+def _line(message: dict[str, Any]) -> bytes:
+    return json.dumps(message, separators=(",", ":")).encode() + b"\n"
 
 
 def _bytes_or_none(value: int | str) -> int | None:
