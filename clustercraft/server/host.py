@@ -43,14 +43,12 @@ import psutil
 from distributed.core import Status
 from distributed.diagnostics.plugin import SchedulerPlugin
 
-from clustercraft.schema import (
+from clustercraft.schema import worker_rows
+from clustercraft.server.factory import (
     LOCAL_CLUSTER,
-    Adapt,
-    ClusterSpec,
     factory_fields,
     import_factory,
     is_local_cluster,
-    worker_rows,
 )
 from clustercraft.server.hoststate import (
     LEASE_SECONDS,
@@ -58,6 +56,7 @@ from clustercraft.server.hoststate import (
     HostState,
     write_state,
 )
+from clustercraft.server.spec import Adapt, ClusterSpec
 
 log = logging.getLogger("clustercraft.host")
 

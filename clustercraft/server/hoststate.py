@@ -10,6 +10,7 @@ host's own (pids are reused).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -121,13 +122,7 @@ def verified_host(pid: int | None, create_time: float | None, cluster_id: str):
 
 def host_tree(pid: int | None, create_time: float | None, cluster_id: str) -> list[psutil.Process]:
     """The verified host process and its descendants; empty when the host is gone."""
-    host = verified_host(pid, create_time, cluster_id)
-    if host is None:
-        return []
-    try:
-        return [host, *host.children(recursive=True)]
-    except psutil.Error:
-        return []
+    return process_tree(verified_host(pid, create_time, cluster_id))
 
 
 def _typed(data: dict[str, Any], key: str, kind) -> Any:
@@ -135,3 +130,37 @@ def _typed(data: dict[str, Any], key: str, kind) -> Any:
     if not isinstance(value, kind) or isinstance(value, bool):
         raise ValueError(f"{key!r} is missing or of the wrong type")
     return value
+
+
+def process_tree(process: psutil.Process | int | None) -> list[psutil.Process]:
+    """A process (or pid) and all its descendants; empty when it is gone."""
+    if process is None:
+        return []
+    try:
+        process = process if isinstance(process, psutil.Process) else psutil.Process(process)
+        return [process, *process.children(recursive=True)]
+    except psutil.Error:
+        return []
+
+
+async def wait_gone(processes: list[psutil.Process], timeout: float) -> None:
+    """Wait for the processes to exit; kill whatever is left after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    alive = processes
+    while alive and time.monotonic() < deadline:
+        _, alive = psutil.wait_procs(alive, timeout=0)
+        alive = [p for p in alive if _running(p)]
+        if alive:
+            await asyncio.sleep(0.02)
+    for process in alive:
+        with contextlib.suppress(psutil.Error):
+            process.kill()
+    if alive:
+        await asyncio.to_thread(psutil.wait_procs, alive, 5)
+
+
+def _running(process: psutil.Process) -> bool:
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False

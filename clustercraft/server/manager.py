@@ -1,14 +1,16 @@
-"""The cluster manager: launches cluster hosts and talks to them over Unix sockets.
+"""The cluster manager: launches cluster hosts, adopts orphaned ones, and serves their state.
 
 Every cluster runs in its own host process (see host.py); the manager only holds the
 latest state each host pushed and forwards it to subscribers, so a busy scheduler never
-blocks the Jupyter server's event loop.
+blocks the Jupyter server's event loop. Talking to a host is connection.py's job, keeping a
+host warm is standby.py's, and what may be in a host's state file is hoststate.py's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -28,35 +30,31 @@ from jupyter_core.paths import jupyter_runtime_dir
 from traitlets import Bool, Dict, Enum, Float, Int, Unicode, Union, default
 from traitlets.config import LoggingConfigurable
 
-from clustercraft.schema import (
-    LOCAL_CLUSTER,
-    Adapt,
-    ClusterSpec,
-    Defaults,
-    Limits,
-    check_factory_fields,
-    factory_fields,
-    import_factory,
-    validate_cluster_spec,
-    validate_patch,
-)
-from clustercraft.server.hoststate import (
+from .connection import ClusterUnavailable, HostConnection
+from .factory import LOCAL_CLUSTER, check_factory_fields, factory_fields, import_factory
+from .hoststate import (
     HOST_MODULE,
     BadState,
     HostState,
     host_tree,
     read_state,
     verified_host,
+    wait_gone,
 )
+from .spec import (
+    Adapt,
+    ClusterSpec,
+    Defaults,
+    Limits,
+    validate_cluster_spec,
+    validate_patch,
+)
+from .standby import StandbyPool
 
 Listener = Callable[[dict[str, Any]], None]
 SCAN_INTERVAL = 5.0  # seconds between looks for hosts whose server went away
-STANDBY_REFILL_DELAY = 0.5  # seconds between checks that no cluster is starting
-STANDBY_REFILL_CHECKS = 60
-STANDBY_EXIT_TIMEOUT = 5.0  # seconds a stopped standby gets before SIGKILL
 # sun_path holds 108 bytes; longer runtime paths get their sockets in a short private dir.
 MAX_SOCKET_PATH = 100
-READ_LIMIT = 64 * 2**20  # one state line of a 1,000-worker cluster is well under this
 
 
 class UnknownCluster(LookupError):
@@ -65,10 +63,6 @@ class UnknownCluster(LookupError):
 
 class NameInUse(ValueError):
     """Another cluster already has this name (409)."""
-
-
-class ClusterUnavailable(RuntimeError):
-    """The cluster cannot do this now: still starting, closing or lost (409)."""
 
 
 @dataclass
@@ -85,10 +79,8 @@ class HostRecord:
     process: subprocess.Popen | None = None  # None when reattached: not our child
     cluster: dict[str, Any] | None = None  # latest state pushed by the host
     status: str | None = None  # overrides the host's: "closing" or "lost"
-    writer: asyncio.StreamWriter | None = None
-    connected: asyncio.Event = field(default_factory=asyncio.Event)
-    pending: dict[int, asyncio.Future] = field(default_factory=dict)
-    next_request: int = 0
+    connection: HostConnection | None = None  # while this server holds the host
+    attached: asyncio.Event = field(default_factory=asyncio.Event)  # set once tried
     task: asyncio.Task | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -195,8 +187,12 @@ class ClusterManager(LoggingConfigurable):
         self._adopting: set[str] = set()
         self._reported: set[str] = set()  # state files already logged as unusable
         self._scanner: asyncio.Task | None = None
-        self._standby: tuple[str, subprocess.Popen] | None = None  # (cluster id, process)
-        self._refill: asyncio.Task | None = None
+        self.standby = StandbyPool(
+            spawn=lambda cluster_id: self._spawn_host(cluster_id, None),
+            wanted=lambda: bool(self.listeners) and self.standby_host,
+            busy=lambda: any(r.to_json()["status"] == "starting" for r in self.records.values()),
+            forget=lambda cluster_id: self._remove_files(cluster_id, log=True),
+        )
 
     # ------------------------------------------------------------ configuration
 
@@ -247,12 +243,14 @@ class ClusterManager(LoggingConfigurable):
         await self._refresh(record)
         return record.to_json()
 
-    async def create(self, spec: ClusterSpec) -> dict[str, Any]:
+    async def create(self, body: Any) -> dict[str, Any]:
+        """Launch the cluster a POST body asks for (SpecError naming a bad field first)."""
+        spec = self.validate_spec(body)
         name = spec.name or self._default_name()
         if any(record.name == name for record in self.records.values()):
             raise NameInUse(f"a cluster named {name!r} already exists")
-        spec = ClusterSpec.from_json({**spec.to_json(), "name": name})
-        standby = self._take_standby(spec)
+        spec = dataclasses.replace(spec, name=name)
+        standby = self.standby.take(spec.to_json()) if self.standby_host else None
         cluster_id = standby[0] if standby else secrets.token_hex(4)
         record = HostRecord(
             cluster_id, name, spec, self._socket_path(cluster_id), started=time.time()
@@ -262,7 +260,7 @@ class ClusterManager(LoggingConfigurable):
         record.pid = record.process.pid
         with contextlib.suppress(psutil.Error):  # our child, not yet reaped: the pid is its own
             record.create_time = psutil.Process(record.pid).create_time()
-        record.task = asyncio.ensure_future(self._run_connection(record))
+        record.task = asyncio.ensure_future(self._run_launched(record))
         self._notify(record)
         return record.to_json()
 
@@ -285,17 +283,15 @@ class ClusterManager(LoggingConfigurable):
         record.status = "closing"
         self._notify(record)
         processes = host_tree(record.pid, record.create_time, record.id)
-        if record.writer is not None:
+        if record.connection is not None:
             with contextlib.suppress(Exception):
                 await self._request(record, "close", timeout=self.close_timeout)
-        await _wait_gone(processes, self.close_timeout)
+        await wait_gone(processes, self.close_timeout)
         if record.process is not None:
             record.process.poll()  # reap it, so no zombie is left
         if record.task is not None:
             record.task.cancel()
-        for path in (record.socket_path, self._state_path(cluster_id)):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(path)
+        self._remove_files(cluster_id, log=True)
         self._forget(record)
 
     async def start(self) -> None:
@@ -310,7 +306,7 @@ class ClusterManager(LoggingConfigurable):
         Hosts held by other servers on the same runtime dir are never in ``records``.
         """
         self._stop_scanning()
-        await self._drop_standby()
+        await self.standby.drop()
         await asyncio.gather(
             *(self.delete(cluster_id) for cluster_id in list(self.records)),
             return_exceptions=True,
@@ -319,24 +315,26 @@ class ClusterManager(LoggingConfigurable):
     async def detach(self) -> None:
         """Let go of every host without closing it, as a crashing server would."""
         self._stop_scanning()
-        await self._drop_standby()  # a dying server's pipe closes, and its standby exits
+        await self.standby.drop()  # a dying server's pipe closes, and its standby exits
         for record in self.records.values():
             if record.task is not None:
                 record.task.cancel()
-            if record.writer is not None:
-                record.writer.close()
+            if record.connection is not None:
+                record.connection.close()
         self.records.clear()
 
     def subscribe(self, listener: Listener) -> None:
         self.listeners.add(listener)
         if len(self.listeners) == 1:
             self._watch_all(True)
-        self._ensure_standby()  # someone is looking at the panel: New cluster may follow
+        if self.standby_host:
+            self.standby.ensure()  # someone is looking at the panel: New cluster may follow
 
     def unsubscribe(self, listener: Listener) -> None:
         self.listeners.discard(listener)
         if not self.listeners:
             self._watch_all(False)
+            self.standby.idle()
 
     # ------------------------------------------------------------ hosts
 
@@ -366,8 +364,7 @@ class ClusterManager(LoggingConfigurable):
             "--worker-start",
             self._worker_start(standby=spec is None),
         ]
-        log_path = os.path.join(self.runtime_dir, f"{cluster_id}.log")
-        with open(log_path, "ab") as log_file:
+        with open(self._log_path(cluster_id), "ab") as log_file:
             # Own session: a Ctrl-C in the server's terminal must not kill clusters.
             return subprocess.Popen(
                 command,
@@ -377,6 +374,11 @@ class ClusterManager(LoggingConfigurable):
                 start_new_session=True,
                 close_fds=True,
             )
+
+    def _worker_start(self, standby: bool) -> str:
+        if self.worker_start != "auto":
+            return self.worker_start
+        return "forkserver" if standby else ""
 
     # ------------------------------------------------------------ adoption
 
@@ -445,81 +447,54 @@ class ClusterManager(LoggingConfigurable):
             attached = await self._attach(record, quiet=True)
         finally:
             self._adopting.discard(state.id)
-        if attached is None:
+        if not attached:
             return  # another server was quicker, or the host is not answering
         self.records[record.id] = record
-        record.task = asyncio.ensure_future(self._serve_connection(record, *attached))
+        record.task = asyncio.ensure_future(self._serve(record))
         self.log.info("clustercraft: adopted cluster %s (%s)", record.name, record.id)
         self._notify(record)
 
     # ------------------------------------------------------------ host connections
 
-    async def _connect(self, record: HostRecord):
-        deadline = time.monotonic() + self.start_timeout
-        while True:
-            try:
-                return await asyncio.open_unix_connection(record.socket_path, limit=READ_LIMIT)
-            except (FileNotFoundError, ConnectionRefusedError):
-                exited = record.process is not None and record.process.poll() is not None
-                if exited or time.monotonic() > deadline:
-                    raise
-                await asyncio.sleep(0.01)
-
-    async def _attach(self, record: HostRecord, quiet: bool = False):
-        """Connect to the host and claim it: (reader, writer) once this server owns it."""
+    async def _attach(self, record: HostRecord, quiet: bool = False) -> bool:
+        """Connect to the host and claim it; True once this server holds it."""
         try:
-            reader, writer = await self._connect(record)
-        except OSError as exc:
+            record.connection, reply = await HostConnection.open(
+                record.socket_path,
+                self.server_id,
+                self.start_timeout,
+                starting=lambda: record.process is not None and record.process.poll() is None,
+            )
+        except (OSError, ClusterUnavailable) as exc:
             log = self.log.debug if quiet else self.log.warning
-            log("clustercraft: cannot reach host of %s: %s", record.id, exc)
-            return None
-        writer.write(_line({"req": 0, "op": "claim", "server": self.server_id}))
-        try:
-            reply = await asyncio.wait_for(_reply_to(reader, 0), self.request_timeout)
-        except (OSError, ValueError, asyncio.TimeoutError) as exc:
-            reply = {"ok": False, "message": f"no answer to the claim ({exc!r})"}
-        if not reply.get("ok"):
-            log = self.log.debug if quiet else self.log.warning
-            log("clustercraft: host of %s refused: %s", record.id, reply.get("message"))
-            writer.close()
-            return None
+            log("clustercraft: cannot take host of %s: %s", record.id, exc)
+            return False
+        finally:
+            record.attached.set()
         record.cluster = reply.get("cluster") or record.cluster
-        return reader, writer
+        return True
 
-    async def _run_connection(self, record: HostRecord) -> None:
-        attached = await self._attach(record)
-        if attached is None:
-            record.connected.set()
+    async def _run_launched(self, record: HostRecord) -> None:
+        if await self._attach(record):
+            await self._serve(record)
+        else:
             self._lost(record)
-            return
-        await self._serve_connection(record, *attached)
 
-    async def _serve_connection(self, record: HostRecord, reader, writer) -> None:
-        record.writer = writer
-        record.connected.set()
+    async def _serve(self, record: HostRecord) -> None:
         if self.listeners:
             self._watch(record, True)
         try:
-            while line := await reader.readline():
-                self._receive(record, json.loads(line))
+            await record.connection.serve(lambda message: self._receive(record, message))
         except (ConnectionError, ValueError) as exc:
             self.log.warning("clustercraft: connection to %s broke: %s", record.id, exc)
         finally:
-            writer.close()
-            record.writer = None
-            for future in record.pending.values():
-                if not future.done():
-                    future.set_exception(ClusterUnavailable("the cluster host went away"))
+            record.connection = None
             if record.status != "closing":
                 self._lost(record)
 
     def _receive(self, record: HostRecord, message: dict[str, Any]) -> None:
         if message.get("cluster"):
             record.cluster = message["cluster"]
-        request_id = message.get("req")
-        future = record.pending.get(request_id) if request_id is not None else None
-        if future is not None and not future.done():
-            future.set_result(message)
         if message.get("event") == "cluster":
             self._notify(record)
 
@@ -533,20 +508,13 @@ class ClusterManager(LoggingConfigurable):
     ) -> dict[str, Any]:
         if record.status in ("lost", "closing") and op != "close":
             raise ClusterUnavailable(f"cluster {record.name!r} is {record.status}")
-        await asyncio.wait_for(record.connected.wait(), self.start_timeout)
-        if record.writer is None:
+        await asyncio.wait_for(record.attached.wait(), self.start_timeout)
+        if record.connection is None:
             raise ClusterUnavailable(f"cluster {record.name!r} is not reachable")
-        record.next_request += 1
-        request_id = record.next_request
-        future = asyncio.get_running_loop().create_future()
-        record.pending[request_id] = future
-        record.writer.write(_line({"req": request_id, "op": op, **args}))
         try:
-            reply = await asyncio.wait_for(future, timeout or self.request_timeout)
-        except asyncio.TimeoutError:
-            raise ClusterUnavailable(f"cluster {record.name!r} did not answer in time") from None
-        finally:
-            record.pending.pop(request_id, None)
+            reply = await record.connection.request(op, timeout or self.request_timeout, **args)
+        except ClusterUnavailable as exc:
+            raise ClusterUnavailable(f"cluster {record.name!r}: {exc}") from None
         if not reply.get("ok"):
             raise ClusterUnavailable(f"cluster {record.name!r}: {reply.get('message')}")
         self._notify(record)
@@ -554,77 +522,19 @@ class ClusterManager(LoggingConfigurable):
 
     async def _refresh(self, record: HostRecord) -> None:
         # A quick fresh snapshot; a slow or missing host leaves the last known state.
-        if record.writer is None or record.status:
+        if record.connection is None or record.status:
             return
         with contextlib.suppress(ClusterUnavailable, asyncio.TimeoutError):
             await asyncio.wait_for(self._request(record, "snapshot"), 2.0)
 
     def _watch(self, record: HostRecord, on: bool) -> None:
-        if record.writer is not None and not record.status:
+        if record.connection is not None and not record.status:
             task = asyncio.ensure_future(self._request(record, "watch", on=on))
             task.add_done_callback(lambda t: t.exception())  # failures show up as "lost"
 
     def _watch_all(self, on: bool) -> None:
         for record in self.records.values():
             self._watch(record, on)
-
-    # ------------------------------------------------------------ standby host
-
-    def _worker_start(self, standby: bool) -> str:
-        if self.worker_start != "auto":
-            return self.worker_start
-        return "forkserver" if standby else ""
-
-    def _ensure_standby(self) -> None:
-        if not self.standby_host or (self._standby and self._standby[1].poll() is None):
-            return
-        cluster_id = secrets.token_hex(4)  # a dead standby (reaped by poll) is just replaced
-        self._standby = (cluster_id, self._spawn_host(cluster_id, None))
-
-    def _take_standby(self, spec: ClusterSpec) -> tuple[str, subprocess.Popen] | None:
-        """Hand ``spec`` to the standby host, if one is alive; refill once things are quiet."""
-        standby, self._standby = self._standby, None
-        if standby is None:
-            return None
-        process = standby[1]
-        try:
-            process.stdin.write(json.dumps(spec.to_json()).encode() + b"\n")
-            process.stdin.close()
-        except (OSError, ValueError):  # it died: start cold
-            process.kill()
-            process.wait()
-            return None
-        if self._refill is None or self._refill.done():
-            self._refill = asyncio.ensure_future(self._refill_standby())
-        return standby
-
-    async def _refill_standby(self) -> None:
-        # Not while a cluster starts: on a small machine the two would share the cores.
-        for _ in range(STANDBY_REFILL_CHECKS):
-            await asyncio.sleep(STANDBY_REFILL_DELAY)
-            if not any(r.to_json()["status"] == "starting" for r in self.records.values()):
-                break
-        if self.listeners:
-            self._ensure_standby()
-
-    async def _drop_standby(self) -> None:
-        if self._refill is not None:
-            self._refill.cancel()
-        standby, self._standby = self._standby, None
-        if standby is None:
-            return
-        cluster_id, process = standby
-        # It runs no cluster yet: stop it and its forkserver at once, and see them gone.
-        tree = _process_tree(process.pid)
-        with contextlib.suppress(OSError, ValueError):
-            process.stdin.close()
-        for member in tree:
-            with contextlib.suppress(psutil.Error):
-                member.terminate()
-        await _wait_gone(tree, STANDBY_EXIT_TIMEOUT)
-        process.poll()  # reap it, so no zombie is left
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(os.path.join(self.runtime_dir, f"{cluster_id}.log"))
 
     # ------------------------------------------------------------ subscribers
 
@@ -664,8 +574,18 @@ class ClusterManager(LoggingConfigurable):
             number += 1
         return f"cluster-{number}"
 
+    def _remove_files(self, cluster_id: str, log: bool = False) -> None:
+        """Remove what a closed host leaves in the runtime dir (its log too, when asked)."""
+        paths = [self._socket_path(cluster_id), self._state_path(cluster_id)]
+        for path in paths + ([self._log_path(cluster_id)] if log else []):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+
     def _state_path(self, cluster_id: str) -> str:
         return os.path.join(self.runtime_dir, f"{cluster_id}.json")
+
+    def _log_path(self, cluster_id: str) -> str:
+        return os.path.join(self.runtime_dir, f"{cluster_id}.log")
 
     def _socket_path(self, cluster_id: str) -> str:
         path = os.path.join(self.runtime_dir, f"{cluster_id}.sock")
@@ -677,53 +597,7 @@ class ClusterManager(LoggingConfigurable):
         return os.path.join(short_dir, f"{cluster_id}.sock")
 
 
-async def _reply_to(reader: asyncio.StreamReader, request_id: int) -> dict[str, Any]:
-    """The host's answer to ``request_id``, skipping any pushes sent before it."""
-    while line := await reader.readline():
-        message = json.loads(line)
-        if message.get("req") == request_id:
-            return message
-    raise ConnectionResetError("the host closed the connection")
-
-
-def _line(message: dict[str, Any]) -> bytes:
-    return json.dumps(message, separators=(",", ":")).encode() + b"\n"
-
-
 def _bytes_or_none(value: int | str) -> int | None:
     if value in ("", None):
         return None
     return parse_bytes(value) if isinstance(value, str) else int(value)
-
-
-def _process_tree(pid: int | None) -> list[psutil.Process]:
-    if pid is None:
-        return []
-    try:
-        host = psutil.Process(pid)
-        return [host, *host.children(recursive=True)]
-    except psutil.Error:
-        return []
-
-
-async def _wait_gone(processes: list[psutil.Process], timeout: float) -> None:
-    """Wait for the processes to exit; kill whatever is left after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    alive = processes
-    while alive and time.monotonic() < deadline:
-        _, alive = psutil.wait_procs(alive, timeout=0)
-        alive = [p for p in alive if _running(p)]
-        if alive:
-            await asyncio.sleep(0.02)
-    for process in alive:
-        with contextlib.suppress(psutil.Error):
-            process.kill()
-    if alive:
-        await asyncio.to_thread(psutil.wait_procs, alive, 5)
-
-
-def _running(process: psutil.Process) -> bool:
-    try:
-        return process.status() != psutil.STATUS_ZOMBIE
-    except psutil.Error:
-        return False

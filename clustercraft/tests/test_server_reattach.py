@@ -46,8 +46,8 @@ async def released(runtime_dir: str, cluster_id: str, timeout: float = 10.0) -> 
 
 
 async def launch(manager: ClusterManager, name: str, n_workers: int = 1) -> str:
-    spec = manager.validate_spec({"name": name, "n_workers": n_workers, "processes": False})
-    cluster_id = (await manager.create(spec))["id"]
+    body = {"name": name, "n_workers": n_workers, "processes": False}
+    cluster_id = (await manager.create(body))["id"]
     await wait_for(manager, cluster_id, lambda c: c["status"] == "running")
     return cluster_id
 
