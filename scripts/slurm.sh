@@ -13,9 +13,10 @@
 # SLURM's defaults (6817/6818), so a system SLURM on the same machine is left alone.
 #
 # Leases: `start --lease PID` records that process PID uses SLURM; `stop --lease PID` drops
-# that lease and stops SLURM only when no live lease is left and SLURM was not already
-# running, lease-less, before (started by hand: it is left running). Several `make test`
-# runs on one machine thus share one SLURM and the last one out stops it.
+# that lease and stops SLURM only when no live lease is left. A start without --lease (by
+# hand), or finding SLURM running with no lease, leaves a lease `manual` that only a plain
+# `stop` drops. Several `make test` runs on one machine thus share one SLURM, the last one
+# out stops it, and one started by hand keeps running.
 set -euo pipefail
 
 DIR=${CLUSTERCRAFT_SLURM_DIR:-/tmp/clustercraft-slurm}
@@ -65,7 +66,7 @@ install() {
 	if [[ ! -e $policy ]]; then
 		printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 755 "$policy" && made_policy=1
 	fi
-	local apt=(apt-get -o DPkg::Lock::Timeout=300 -y -qq)
+	local apt=(env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 -y -qq)
 	{ "${apt[@]}" install --no-install-recommends "${PACKAGES[@]}" > /dev/null 2>&1 \
 		|| { "${apt[@]}" update > /dev/null && "${apt[@]}" install --no-install-recommends \
 			"${PACKAGES[@]}" > /dev/null; }; } || status=$?
@@ -218,7 +219,7 @@ cmd_start() {
 	local t0=$SECONDS new
 	new=$(write_conf)
 	if running && [[ $new == "$(cat "$CONF" 2> /dev/null)" ]]; then
-		# Already up: started by hand unless someone holds a lease; then it stays up after us.
+		# Up and nobody holds a lease: it was started by hand, and stays up after us.
 		[[ -n $(live_leases) ]] || { mkdir -p "$DIR/leases" && touch "$DIR/leases/manual"; }
 		say "already running (SLURM_CONF=$CONF)"
 	else
@@ -228,7 +229,8 @@ cmd_start() {
 		start_all
 		say "started in $((SECONDS - t0)) s: partition $PARTITION on $(hostname -s), SLURM_CONF=$CONF"
 	fi
-	if [[ -n $lease ]]; then mkdir -p "$DIR/leases" && touch "$DIR/leases/$lease"; fi
+	mkdir -p "$DIR/leases"
+	touch "$DIR/leases/${lease:-manual}" # started by hand: only a lease-less stop stops it
 }
 
 cmd_stop() {
