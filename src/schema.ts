@@ -64,3 +64,27 @@ export const WORKER_FIELDS: (keyof IWorkerRow)[] = [
   'dashboard',
   'last_seen'
 ];
+
+/**
+ * The body of `POST /clustercraft/clusters`. The new-cluster form, the settings'
+ * defaults and a recommendation's Launch all speak it; omitted keys take the
+ * server's defaults.
+ */
+export interface IClusterRequest {
+  name?: string;
+  n_workers?: number;
+  threads_per_worker?: number;
+  memory_limit?: number | string;
+  processes?: boolean;
+  adapt?: IAdaptRange;
+}
+
+/** The body of `PATCH /clustercraft/clusters/{id}`. */
+export type ScaleRequest =
+  { n_workers: number } | { adapt: IAdaptRange | null };
+
+/** What the server pushes on `/clustercraft/clusters/events`. */
+export type ClusterEvent =
+  | { type: 'snapshot'; clusters: ICluster[] }
+  | { type: 'cluster'; cluster: ICluster }
+  | { type: 'removed'; id: string };

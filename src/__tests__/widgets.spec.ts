@@ -14,7 +14,6 @@ import {
   peakIndex
 } from '../widgets/chart';
 import { ClusterInfoModel, ClusterInfoView } from '../widgets/clusterInfo';
-import { launchCluster } from '../widgets/launch';
 import {
   IPeakReport,
   PeakReportModel,
@@ -308,46 +307,5 @@ describe('PeakReport widget', () => {
       view.el,
       'from dask.distributed import Client\nclient = Client("tcp://127.0.0.1:9999")'
     );
-  });
-});
-
-describe('launchCluster', () => {
-  it('POSTs the spec and follows the cluster until its workers run', async () => {
-    const states = [
-      { ...cluster('c9'), status: 'starting', n_workers: 0 },
-      { ...cluster('c9'), status: 'running', n_workers: 1 },
-      { ...cluster('c9'), status: 'running', n_workers: 2 }
-    ];
-    const calls: [string, any][] = [];
-    const request = jest.fn(async (path: string, init: any = {}) => {
-      calls.push([path, init]);
-      return states[calls.length - 1];
-    });
-    const seen: number[] = [];
-    const spec = { n_workers: 2, threads_per_worker: 1, memory_limit: GiB };
-    const result = await launchCluster(spec, c => seen.push(c.n_workers), {
-      request: request as any,
-      interval: 1
-    });
-    expect(result.n_workers).toBe(2);
-    expect(calls[0]).toEqual([
-      'clusters',
-      { method: 'POST', body: JSON.stringify(spec) }
-    ]);
-    expect(calls[1][0]).toBe('clusters/c9');
-    expect(seen).toEqual([0, 1, 2]);
-  });
-
-  it('fails when the cluster is lost', async () => {
-    const request = jest.fn(async () => ({ ...cluster('c8'), status: 'lost' }));
-    await expect(
-      launchCluster(
-        { n_workers: 1, threads_per_worker: 1, memory_limit: GiB },
-        undefined,
-        {
-          request: request as any
-        }
-      )
-    ).rejects.toThrow(/lost/);
   });
 });
