@@ -115,6 +115,20 @@ export class ClusterModel implements IClusterModel, IDisposable {
           this._changed.emit();
         }
         break;
+      case 'delta': {
+        const old = this._clusters.get(event.id);
+        if (old) {
+          const rows = new Map(old.workers.map(row => [row.address, row]));
+          for (const row of event.upserted) {
+            rows.set(row.address, row);
+          }
+          for (const address of event.removed) {
+            rows.delete(address);
+          }
+          this._set({ ...old, ...event.cluster, workers: [...rows.values()] });
+        }
+        break;
+      }
       case 'removed':
         if (this._clusters.delete(event.id)) {
           this._changed.emit();

@@ -83,8 +83,19 @@ export interface IClusterRequest {
 export type ScaleRequest =
   { n_workers: number } | { adapt: IAdaptRange | null };
 
-/** What the server pushes on `/clustercraft/clusters/events`. */
+/**
+ * What the server pushes on `/clustercraft/clusters/events`: a snapshot, a
+ * cluster the subscriber has not seen yet, then only what changed (`delta`:
+ * changed summary fields, new or changed rows, removed addresses).
+ */
 export type ClusterEvent =
   | { type: 'snapshot'; clusters: ICluster[] }
   | { type: 'cluster'; cluster: ICluster }
+  | {
+      type: 'delta';
+      id: string;
+      cluster: Partial<ICluster>;
+      upserted: IWorkerRow[];
+      removed: string[];
+    }
   | { type: 'removed'; id: string };

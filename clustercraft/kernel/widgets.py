@@ -17,8 +17,8 @@ from dask.utils import format_bytes
 from traitlets import Bytes, Dict, Unicode
 
 from .. import __version__
-from ..schema import worker_rows
-from .arrow import bound_timeline, diff_rows, encode_rows, encode_timeline
+from ..schema import diff_rows, worker_rows
+from .arrow import bound_timeline, encode_rows, encode_timeline
 
 MODULE_NAME = "clustercraft"
 MODULE_VERSION = f"^{__version__}"  # the labextension registers its widgets under this version

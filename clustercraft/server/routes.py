@@ -13,7 +13,7 @@ from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.utils import url_path_join
 from tornado import websocket
 
-from clustercraft.schema import ARROW_STREAM_MIME, worker_rows_to_arrow
+from clustercraft.schema import ARROW_STREAM_MIME, cluster_delta, worker_rows_to_arrow
 from clustercraft.server.spec import SpecError
 
 from .connection import ClusterUnavailable
@@ -131,7 +131,12 @@ class WorkersHandler(ClusterCraftHandler):
 
 
 class ClusterEventsHandler(JupyterHandler, websocket.WebSocketHandler):
-    """Push channel: a snapshot on connect, then every cluster change; connecting subscribes."""
+    """Push channel: a snapshot on connect, then what changed; connecting subscribes.
+
+    A cluster this subscriber has not seen goes whole (``{"type": "cluster"}``); after that
+    only its changed summary fields and worker rows (``{"type": "delta"}``, see
+    ``cluster_delta``), so a 1,000-worker cluster does not resend every row each second.
+    """
 
     auth_resource = AUTH_RESOURCE
 
@@ -157,8 +162,10 @@ class ClusterEventsHandler(JupyterHandler, websocket.WebSocketHandler):
     async def open(self, *args: Any, **kwargs: Any) -> None:
         # Changes seen while the snapshot is gathered are held back and sent after it.
         self.backlog: list[dict[str, Any]] | None = []
+        self.seen: dict[str, dict[str, Any]] = {}  # cluster id -> what this subscriber has
         self.manager.subscribe(self.send)
         clusters = await self.manager.list()
+        self.seen = {cluster["id"]: cluster for cluster in clusters}
         self.write_message(json.dumps({"type": "snapshot", "clusters": clusters}))
         backlog, self.backlog = self.backlog, None
         for message in backlog or []:
@@ -168,10 +175,23 @@ class ClusterEventsHandler(JupyterHandler, websocket.WebSocketHandler):
         if self.backlog is not None:
             self.backlog.append(message)
             return
+        message = self.changes(message)
+        if message is None:
+            return
         try:
             self.write_message(json.dumps(message))
         except websocket.WebSocketClosedError:
             self.manager.unsubscribe(self.send)
+
+    def changes(self, message: dict[str, Any]) -> dict[str, Any] | None:
+        """The message this subscriber needs: a delta against what it has, or None."""
+        if message["type"] == "removed":
+            self.seen.pop(message["id"], None)
+            return message
+        cluster = message["cluster"]
+        previous = self.seen.get(cluster["id"])
+        self.seen[cluster["id"]] = cluster
+        return message if previous is None else cluster_delta(previous, cluster)
 
     def on_message(self, message: str | bytes) -> None:
         pass  # connecting is subscribing; nothing to hear from the client

@@ -9,17 +9,10 @@ import time
 import pytest
 from distributed import Client, LocalCluster
 
-from clustercraft.kernel.arrow import (
-    COMPARED_FIELDS,
-    bound_timeline,
-    decode_table,
-    diff_rows,
-    encode_rows,
-    encode_timeline,
-)
+from clustercraft.kernel.arrow import bound_timeline, decode_table, encode_rows, encode_timeline
 from clustercraft.kernel.meter import PeakMeter
 from clustercraft.kernel.widgets import ClusterInfo, PeakReportWidget
-from clustercraft.schema import WORKER_ROW_FIELDS, worker_rows
+from clustercraft.schema import COMPARED_FIELDS, WORKER_ROW_FIELDS, diff_rows, worker_rows
 
 
 @pytest.fixture(scope="module")

@@ -69,6 +69,29 @@ describe('ClusterModel applying pushed messages', () => {
   });
 });
 
+describe('ClusterModel applying deltas', () => {
+  it('merges changed summary fields and rows by address, drops removed ones', () => {
+    const model = new ClusterModel({ request: jest.fn() });
+    model.applyEvent({ type: 'cluster', cluster: cluster('a') });
+    const [first, second] = model.get('a')!.workers;
+    const changed: string[] = [];
+    model.clusterChanged.connect((_, c) => changed.push(c.id));
+    model.applyEvent({
+      type: 'delta',
+      id: 'a',
+      cluster: { memory_used: 7, n_workers: 1 },
+      upserted: [{ ...first, memory: 7 }],
+      removed: [second.address]
+    });
+    const merged = model.get('a')!;
+    expect(merged.memory_used).toBe(7);
+    expect(merged.n_workers).toBe(1);
+    expect(merged.name).toBe('cluster-a');
+    expect(merged.workers).toEqual([{ ...first, memory: 7 }]);
+    expect(changed).toEqual(['a']);
+  });
+});
+
 describe('ClusterModel sorting and resolving', () => {
   it('orders cards oldest first, then by natural name', () => {
     const model = new ClusterModel({ request: jest.fn() });
