@@ -17,7 +17,7 @@ from clustercraft.schema import ARROW_STREAM_MIME, cluster_delta, worker_rows_to
 from clustercraft.server.spec import SpecError
 
 from .connection import ClusterUnavailable
-from .manager import ClusterManager, NameInUse, UnknownCluster
+from .manager import CannotLaunch, ClusterManager, NameInUse, UnknownCluster
 
 AUTH_RESOURCE = "clustercraft"
 MANAGER_SETTING = "clustercraft_manager"
@@ -27,6 +27,7 @@ ERROR_STATUS: dict[type[Exception], int] = {
     UnknownCluster: 404,
     NameInUse: 409,
     ClusterUnavailable: 409,
+    CannotLaunch: 503,
 }
 
 
@@ -67,6 +68,8 @@ class ClusterCraftHandler(APIHandler):
             return json.loads(self.request.body or b"")
         except (ValueError, UnicodeDecodeError):
             raise SpecError("the request body is not valid JSON", None) from None
+        except RecursionError:
+            raise SpecError("the request body is nested too deeply", None) from None
 
     def write_json(self, data: Any, status: int = 200) -> None:
         self.set_status(status)
