@@ -9,6 +9,7 @@ export namespace CommandIDs {
   export const shutdownCluster = 'clustercraft:shutdown-cluster';
   export const insertClientCode = 'clustercraft:insert-client-code';
   export const copyAddress = 'clustercraft:copy-address';
+  export const resetPeaks = 'clustercraft:reset-peaks';
 }
 
 /**
