@@ -1,0 +1,63 @@
+"""WorkerPeak where the kernel's high-water mark is out of reach: the sampled fallback."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from distributed import Client, LocalCluster
+
+from clustercraft import worker_peak
+from clustercraft.kernel.sizing import verdict
+from clustercraft.schema import worker_rows
+from clustercraft.tests.groundtruth import MiB
+
+
+def no_proc(*args, **kwargs):
+    raise OSError("no /proc here")
+
+
+@pytest.fixture
+def client_without_proc(monkeypatch):
+    monkeypatch.setattr(worker_peak, "read_status", no_proc)
+    monkeypatch.setattr(worker_peak, "reset_hwm", lambda: None)
+    with (
+        LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        client.register_plugin(worker_peak.WorkerPeak())
+        yield client
+
+
+def wait_for_row(client, predicate, timeout: float = 10.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        info = client.scheduler_info(n_workers=-1)["workers"]
+        [row] = worker_rows(info)
+        if predicate(row):
+            return row
+        assert time.monotonic() < deadline, row
+        time.sleep(0.05)
+
+
+def test_without_proc_the_peak_is_the_highest_sampled_rss_and_says_so(client_without_proc):
+    client = client_without_proc
+    block = np.ones(150 * MiB // 8)
+    time.sleep(1.2)  # more than two of Dask's 0.5 s memory samples see it
+    held = max(client.run(lambda dask_worker: dask_worker.monitor.get_process_memory()).values())
+    del block
+    # Once the freed block is gone from Dask's current memory, the peak still holds it.
+    row = wait_for_row(client, lambda r: r["memory"] < held - 100 * MiB)
+    assert row["memory_peak"] >= held - 5 * MiB, (row, held)
+    info = client.scheduler_info(n_workers=-1)["workers"]
+    assert worker_peak.peak_method(info) == "sampled"
+    found = verdict({"memory_peak_method": "sampled", "workers": [row]})
+    assert found["text"].endswith("(peaks sampled: short spikes can be missed)")
+
+    # Reset peaks starts again from the current RSS, still sampled.
+    client.sync(client.scheduler.broadcast, **worker_peak.reset_message())
+    row = wait_for_row(client, lambda r: r["memory_peak"] < held - 100 * MiB)
+    assert worker_peak.peak_method(client.scheduler_info(n_workers=-1)["workers"]) == "sampled"
