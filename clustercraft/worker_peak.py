@@ -14,12 +14,14 @@ Memory restarts are the nanny's ``worker-restart-memory`` events on the schedule
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Mapping
 from typing import Any
 
+import cloudpickle
 from distributed.diagnostics.plugin import WorkerPlugin
-from distributed.protocol.pickle import dumps
 
+from clustercraft.kernel import meter
 from clustercraft.kernel.meter import read_status, reset_hwm
 
 PLUGIN_NAME = "clustercraft-worker-peak"
@@ -79,8 +81,22 @@ class WorkerPeak(WorkerPlugin):
 
 def plugin_registration() -> dict[str, Any]:
     """The arguments of the scheduler's ``register_worker_plugin`` for WorkerPeak, which
-    then runs on every worker, present and future (the scheduler keeps it)."""
-    return {"plugin": dumps(WorkerPeak()), "name": PLUGIN_NAME, "idempotent": True}
+    then runs on every worker, present and future (the scheduler keeps it).
+
+    The plugin travels by value (its code and the meter functions it calls), not as an
+    import of clustercraft: a plugin a worker cannot unpickle stops it from joining, and
+    remote workers need not have clustercraft installed.
+    """
+    modules = [sys.modules[__name__], meter]
+    added = [m for m in modules if m.__name__ not in cloudpickle.list_registry_pickle_by_value()]
+    for module in added:
+        cloudpickle.register_pickle_by_value(module)
+    try:
+        plugin = cloudpickle.dumps(WorkerPeak())
+    finally:
+        for module in added:
+            cloudpickle.unregister_pickle_by_value(module)
+    return {"plugin": plugin, "name": PLUGIN_NAME, "idempotent": True}
 
 
 def reset_message() -> dict[str, Any]:

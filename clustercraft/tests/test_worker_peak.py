@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -61,3 +64,34 @@ def test_without_proc_the_peak_is_the_highest_sampled_rss_and_says_so(client_wit
     client.sync(client.scheduler.broadcast, **worker_peak.reset_message())
     row = wait_for_row(client, lambda r: r["memory_peak"] < held - 100 * MiB)
     assert worker_peak.peak_method(client.scheduler_info(n_workers=-1)["workers"]) == "sampled"
+
+
+# Run on a "worker" where clustercraft cannot be imported: the plugin must still load.
+LOAD_WITHOUT_CLUSTERCRAFT = """
+import pickle, sys, types
+sys.modules["clustercraft"] = None
+plugin = pickle.loads(sys.stdin.buffer.read())
+class Monitor:
+    count = 0
+    def get_process_memory(self): return 0
+    def range_query(self, start): return {"memory": []}
+worker = types.SimpleNamespace(monitor=Monitor(), metrics={}, handlers={})
+plugin.setup(worker)
+print(plugin.method, worker.metrics["memory_peak"](worker))
+"""
+
+
+def test_the_registered_plugin_loads_on_workers_without_clustercraft(tmp_path):
+    # A worker that cannot unpickle a registered plugin cannot join the cluster at all.
+    registration = worker_peak.plugin_registration()
+    done = subprocess.run(
+        [sys.executable, "-c", LOAD_WITHOUT_CLUSTERCRAFT],
+        input=registration["plugin"],
+        capture_output=True,
+        cwd=tmp_path,
+        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+        check=True,
+    )
+    method, peak = done.stdout.decode().split()
+    assert method == "hwm"
+    assert int(peak) > 10 * MiB  # a Python process with distributed imported
