@@ -95,7 +95,7 @@ class ClusterSource:
             log.warning("clustercraft: worker peaks unavailable: %s", exc)
             return
         failed = [address for address, reply in replies.items() if reply["status"] != "OK"]
-        if failed:  # e.g. a worker on another Python version cannot run the plugin's code
+        if failed:  # the plugin's setup failed there
             log.warning("clustercraft: %d worker(s) cannot report their peak memory", len(failed))
 
     def memory_restarts(self) -> int:
