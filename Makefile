@@ -58,7 +58,17 @@ lint: env
 	npm run lint
 	python scripts/labextension_stamp.py check
 
+# The job-queue tests run against a real one-node SLURM (scripts/slurm.sh: installs Debian's
+# slurmctld, slurmd, slurm-client and munge when root with apt-get, else says why it is skipped),
+# started here and stopped afterwards, also when tests fail; one already running is left so.
+# Once SLURM is up, its tests must not skip (CLUSTERCRAFT_REQUIRE_SLURM). The Dask Gateway
+# server is a pytest fixture (clustercraft/tests/queues.py).
 pytest: env
+	@slurm=0; scripts/slurm.sh start --lease $$$$ || slurm=$$?; \
+	if [ $$slurm != 2 ]; then \
+		export CLUSTERCRAFT_REQUIRE_SLURM=1; \
+		trap 'scripts/slurm.sh stop --lease $$$$' EXIT; \
+	fi; \
 	pytest
 
 jest: env

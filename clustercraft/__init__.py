@@ -46,13 +46,9 @@ def _jupyter_labextension_paths():
 
 
 def _jupyter_server_extension_points():
-    return [{"module": "clustercraft"}]
+    from .server import ClusterCraftApp
 
-
-def _load_jupyter_server_extension(server_app):
-    from .server import load_jupyter_server_extension
-
-    load_jupyter_server_extension(server_app)
+    return [{"module": "clustercraft.server", "app": ClusterCraftApp}]
 
 
 def load_ipython_extension(ipython):

@@ -1,33 +1,28 @@
-"""Server side: the cluster manager and its REST/WebSocket routes."""
+"""Server side: the cluster manager and its REST/WebSocket routes, as a Jupyter server extension."""
 
 from __future__ import annotations
 
+from jupyter_server.extension.application import ExtensionApp
+from tornado.ioloop import IOLoop
 
-def load_jupyter_server_extension(server_app) -> None:
-    from tornado.ioloop import IOLoop
-
-    from .manager import ClusterManager
-    from .routes import MANAGER_SETTING, setup_routes
-
-    manager = ClusterManager(parent=server_app, log=server_app.log)
-    server_app.web_app.settings[MANAGER_SETTING] = manager
-    setup_routes(server_app)
-    # Reattach to surviving hosts as soon as the loop runs, within their grace time.
-    IOLoop.current().add_callback(manager.start)
-    _close_clusters_on_cleanup(server_app, manager)
-    server_app.log.info("clustercraft: server extension loaded")
+from .manager import ClusterManager
+from .routes import MANAGER_SETTING, route_table
 
 
-def _close_clusters_on_cleanup(server_app, manager) -> None:
-    """A clean server shutdown closes every cluster.
+class ClusterCraftApp(ExtensionApp):
+    """Owns one ClusterManager for the server's lifetime; a clean stop closes its clusters."""
 
-    Module-style extensions get no stop hook (only ExtensionApps do), so the manager's
-    shutdown runs just before the server's own extension cleanup.
-    """
-    cleanup_extensions = server_app.cleanup_extensions
+    name = "clustercraft"
+    load_other_extensions = True
 
-    async def cleanup_clusters_then_extensions() -> None:
-        await manager.shutdown()
-        await cleanup_extensions()
+    def initialize_settings(self) -> None:
+        self.manager = ClusterManager(parent=self, log=self.log)
+        self.settings[MANAGER_SETTING] = self.manager
+        # Adopt surviving hosts as soon as the loop runs, within their grace time.
+        IOLoop.current().add_callback(self.manager.start)
 
-    server_app.cleanup_extensions = cleanup_clusters_then_extensions
+    def initialize_handlers(self) -> None:
+        self.handlers.extend(route_table())
+
+    async def stop_extension(self) -> None:
+        await self.manager.shutdown()

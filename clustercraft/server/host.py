@@ -17,7 +17,12 @@ one line on stdin; end of input (the server went away) makes it exit.
 
 Nobody connected for ``--grace`` seconds (the server died and did not come back): the
 host closes its cluster and exits. It writes ``<id>.json`` next to the socket so a
-restarted server can find it again.
+restarted server can find it again (see hoststate.py).
+
+One server owns the host at a time: a connection's first request is ``{"op": "claim",
+"server": ID}``. The server that launched the host (``--owner``) holds it while it stays
+connected; another server's claim is refused until that lease lapses, and only the owner's
+connection may scale, adapt or close the cluster.
 """
 
 from __future__ import annotations
@@ -29,23 +34,30 @@ import json
 import logging
 import os
 import signal
+import socket
 import sys
 import time
 from typing import Any
 
 import dask
+import psutil
 from distributed.core import Status
 from distributed.diagnostics.plugin import SchedulerPlugin
 
-from clustercraft.schema import (
+from clustercraft.schema import worker_rows
+from clustercraft.server.factory import (
     LOCAL_CLUSTER,
-    Adapt,
-    ClusterSpec,
     factory_fields,
     import_factory,
     is_local_cluster,
-    worker_rows,
 )
+from clustercraft.server.hoststate import (
+    LEASE_SECONDS,
+    RENEW_INTERVAL,
+    HostState,
+    write_state,
+)
+from clustercraft.server.spec import Adapt, ClusterSpec
 from clustercraft.worker_peak import (
     MEMORY_RESTART_TOPIC,
     peak_method,
@@ -56,6 +68,11 @@ from clustercraft.worker_peak import (
 log = logging.getLogger("clustercraft.host")
 
 WATCH_INTERVAL = 1.0  # seconds between pushes to watching connections
+OWNER_OPS = ("scale", "adapt", "reset_peaks", "close")  # what only the owning server may ask
+
+
+class NotOwner(PermissionError):
+    """The request came from a server that does not own this host."""
 
 
 class WorkerEvents(SchedulerPlugin):
@@ -110,6 +127,10 @@ class ClusterHost:
         self.requested = self.spec.n_workers
         self.restarts_before_reset = 0  # memory restarts seen before the last reset_peaks
         self.connections: dict[asyncio.StreamWriter, bool] = {}  # writer -> watching
+        self.owner: str = args.owner  # the launching server holds the host while it connects
+        self.owner_writer: asyncio.StreamWriter | None = None
+        self.lease_until = self.started + LEASE_SECONDS
+        self.create_time = psutil.Process().create_time()
         self.closed = asyncio.Event()
         self._push_pending = False
         self._grace_timer: asyncio.TimerHandle | None = None
@@ -124,12 +145,13 @@ class ClusterHost:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.add_signal_handler(sig, lambda: asyncio.ensure_future(self.close()))
-        watcher = asyncio.ensure_future(self.watch_loop())
+        loops = [asyncio.ensure_future(self.watch_loop()), asyncio.ensure_future(self.lease_loop())]
         try:
             await self.start_cluster()
             await self.closed.wait()
         finally:
-            watcher.cancel()
+            for task in loops:
+                task.cancel()
             server.close()
             for path in (self.socket_path, self.state_path):
                 with contextlib.suppress(FileNotFoundError):
@@ -214,19 +236,57 @@ class ClusterHost:
             self._grace_timer = None
 
     def write_state(self) -> None:
-        state = {
-            "id": self.id,
-            "name": self.name,
-            "pid": os.getpid(),
-            "socket": self.socket_path,
-            "started": self.started,
-            "spec": self.spec.to_json(),
-            "scheduler_address": self.cluster.scheduler_address if self.cluster else None,
-        }
-        tmp = self.state_path + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(state, f)
-        os.replace(tmp, self.state_path)
+        state = HostState(
+            id=self.id,
+            name=self.name,
+            pid=os.getpid(),
+            create_time=self.create_time,
+            hostname=socket.gethostname(),
+            socket=self.socket_path,
+            started=self.started,
+            spec=self.spec.to_json(),
+            owner=self.owner,
+            lease_until=self.lease_until,
+            scheduler_address=self.cluster.scheduler_address if self.cluster else None,
+        )
+        write_state(self.state_path, state)
+
+    # ------------------------------------------------------------ ownership
+
+    def claim(self, writer: asyncio.StreamWriter, server: Any) -> None:
+        """Make ``server`` the owner, unless another server still holds the lease."""
+        if not isinstance(server, str) or not server:
+            raise ValueError("claim needs a server id")
+        held = self.owner_writer is not None and not self.owner_writer.is_closing()
+        if server != self.owner and (held or time.time() < self.lease_until):
+            raise NotOwner(f"cluster {self.name!r} belongs to another running Jupyter server")
+        self.owner, self.owner_writer = server, writer
+        self.renew()
+
+    def renew(self) -> None:
+        self.lease_until = time.time() + LEASE_SECONDS
+        self.save_lease()
+
+    def save_lease(self) -> None:
+        if self.status == "closing":  # its state file is about to go; do not bring it back
+            return
+        try:
+            self.write_state()
+        except OSError:  # the lease holds in this process; the file only tells other servers
+            log.warning("cluster %s: cannot write the state file", self.id, exc_info=True)
+
+    def release(self, writer: asyncio.StreamWriter) -> None:
+        """The owner's connection closed: any server may adopt the host now."""
+        if writer is self.owner_writer:
+            self.owner_writer = None
+            self.lease_until = 0.0
+            self.save_lease()
+
+    async def lease_loop(self) -> None:
+        while True:
+            await asyncio.sleep(RENEW_INTERVAL)
+            if self.owner_writer is not None:
+                self.renew()
 
     # ------------------------------------------------------------ state
 
@@ -301,23 +361,30 @@ class ClusterHost:
                 try:
                     result = await self.handle(writer, request)
                     reply = {"req": request.get("req"), "ok": True, "cluster": result}
+                except NotOwner as exc:
+                    reply = {"req": request.get("req"), "ok": False, "message": str(exc)}
                 except Exception as exc:  # the server turns this into a clean error
                     log.exception("request %s failed", request.get("op"))
                     reply = {"req": request.get("req"), "ok": False, "message": str(exc)}
                 writer.write(_line(reply))
                 await writer.drain()
-                if request.get("op") == "close":
+                if request.get("op") == "close" and reply["ok"]:
                     break
         except (ConnectionError, json.JSONDecodeError, asyncio.CancelledError):
             pass
         finally:
             self.connections.pop(writer, None)
             writer.close()
+            self.release(writer)
             self.arm_grace()
 
     async def handle(self, writer: asyncio.StreamWriter, request: dict[str, Any]) -> dict:
         op = request.get("op")
-        if op == "watch":
+        if op in OWNER_OPS and writer is not self.owner_writer:
+            raise NotOwner(f"cluster {self.name!r} belongs to another Jupyter server")
+        if op == "claim":
+            self.claim(writer, request.get("server"))
+        elif op == "watch":
             self.connections[writer] = bool(request.get("on"))
         elif op == "scale":
             self.require_cluster()
@@ -401,6 +468,7 @@ def main(argv: list[str] | None = None) -> None:
         "--spec", required=True, help="ClusterSpec as JSON; '-': wait for it on stdin (standby)"
     )
     parser.add_argument("--grace", type=float, default=60.0)
+    parser.add_argument("--owner", required=True, help="id of the server that launches the host")
     parser.add_argument("--factory", default=LOCAL_CLUSTER)
     parser.add_argument("--factory-kwargs", default="{}")
     parser.add_argument(

@@ -1,14 +1,16 @@
-"""The cluster manager: launches cluster hosts and talks to them over Unix sockets.
+"""The cluster manager: launches cluster hosts, adopts orphaned ones, and serves their state.
 
 Every cluster runs in its own host process (see host.py); the manager only holds the
 latest state each host pushed and forwards it to subscribers, so a busy scheduler never
-blocks the Jupyter server's event loop.
+blocks the Jupyter server's event loop. Talking to a host is connection.py's job, keeping a
+host warm is standby.py's, and what may be in a host's state file is hoststate.py's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -28,27 +30,31 @@ from jupyter_core.paths import jupyter_runtime_dir
 from traitlets import Bool, Dict, Enum, Float, Int, Unicode, Union, default
 from traitlets.config import LoggingConfigurable
 
-from clustercraft.schema import (
-    LOCAL_CLUSTER,
+from .connection import ClusterUnavailable, HostConnection
+from .factory import LOCAL_CLUSTER, check_factory_fields, factory_fields, import_factory
+from .hoststate import (
+    HOST_MODULE,
+    BadState,
+    HostState,
+    host_tree,
+    read_state,
+    verified_host,
+    wait_gone,
+)
+from .spec import (
     Adapt,
     ClusterSpec,
     Defaults,
     Limits,
-    check_factory_fields,
-    factory_fields,
-    import_factory,
     validate_cluster_spec,
     validate_patch,
 )
+from .standby import StandbyPool
 
 Listener = Callable[[dict[str, Any]], None]
-HOST_MODULE = "clustercraft.server.host"
-STANDBY_REFILL_DELAY = 0.5  # seconds between checks that no cluster is starting
-STANDBY_REFILL_CHECKS = 60
-STANDBY_EXIT_TIMEOUT = 5.0  # seconds a stopped standby gets before SIGKILL
+SCAN_INTERVAL = 5.0  # seconds between looks for hosts whose server went away
 # sun_path holds 108 bytes; longer runtime paths get their sockets in a short private dir.
 MAX_SOCKET_PATH = 100
-READ_LIMIT = 64 * 2**20  # one state line of a 1,000-worker cluster is well under this
 
 
 class UnknownCluster(LookupError):
@@ -57,10 +63,6 @@ class UnknownCluster(LookupError):
 
 class NameInUse(ValueError):
     """Another cluster already has this name (409)."""
-
-
-class ClusterUnavailable(RuntimeError):
-    """The cluster cannot do this now: still starting, closing or lost (409)."""
 
 
 @dataclass
@@ -73,13 +75,12 @@ class HostRecord:
     socket_path: str
     started: float
     pid: int | None = None
+    create_time: float | None = None  # the host's start time: with pid, its identity
     process: subprocess.Popen | None = None  # None when reattached: not our child
     cluster: dict[str, Any] | None = None  # latest state pushed by the host
     status: str | None = None  # overrides the host's: "closing" or "lost"
-    writer: asyncio.StreamWriter | None = None
-    connected: asyncio.Event = field(default_factory=asyncio.Event)
-    pending: dict[int, asyncio.Future] = field(default_factory=dict)
-    next_request: int = 0
+    connection: HostConnection | None = None  # while this server holds the host
+    attached: asyncio.Event = field(default_factory=asyncio.Event)  # set once tried
     task: asyncio.Task | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -180,10 +181,18 @@ class ClusterManager(LoggingConfigurable):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.server_id = secrets.token_hex(8)  # whom the hosts this server holds belong to
         self.records: dict[str, HostRecord] = {}
         self.listeners: set[Listener] = set()
-        self._standby: tuple[str, subprocess.Popen] | None = None  # (cluster id, process)
-        self._refill: asyncio.Task | None = None
+        self._adopting: set[str] = set()
+        self._reported: set[str] = set()  # state files already logged as unusable
+        self._scanner: asyncio.Task | None = None
+        self.standby = StandbyPool(
+            spawn=lambda cluster_id: self._spawn_host(cluster_id, None),
+            wanted=lambda: bool(self.listeners) and self.standby_host,
+            busy=lambda: any(r.to_json()["status"] == "starting" for r in self.records.values()),
+            forget=lambda cluster_id: self._remove_files(cluster_id, log=True),
+        )
 
     # ------------------------------------------------------------ configuration
 
@@ -234,12 +243,14 @@ class ClusterManager(LoggingConfigurable):
         await self._refresh(record)
         return record.to_json()
 
-    async def create(self, spec: ClusterSpec) -> dict[str, Any]:
+    async def create(self, body: Any) -> dict[str, Any]:
+        """Launch the cluster a POST body asks for (SpecError naming a bad field first)."""
+        spec = self.validate_spec(body)
         name = spec.name or self._default_name()
         if any(record.name == name for record in self.records.values()):
             raise NameInUse(f"a cluster named {name!r} already exists")
-        spec = ClusterSpec.from_json({**spec.to_json(), "name": name})
-        standby = self._take_standby(spec)
+        spec = dataclasses.replace(spec, name=name)
+        standby = self.standby.take(spec.to_json()) if self.standby_host else None
         cluster_id = standby[0] if standby else secrets.token_hex(4)
         record = HostRecord(
             cluster_id, name, spec, self._socket_path(cluster_id), started=time.time()
@@ -247,7 +258,9 @@ class ClusterManager(LoggingConfigurable):
         self.records[cluster_id] = record
         record.process = standby[1] if standby else self._spawn_host(cluster_id, spec)
         record.pid = record.process.pid
-        record.task = asyncio.ensure_future(self._run_connection(record))
+        with contextlib.suppress(psutil.Error):  # our child, not yet reaped: the pid is its own
+            record.create_time = psutil.Process(record.pid).create_time()
+        record.task = asyncio.ensure_future(self._run_launched(record))
         self._notify(record)
         return record.to_json()
 
@@ -268,33 +281,36 @@ class ClusterManager(LoggingConfigurable):
     async def delete(self, cluster_id: str) -> None:
         """Close the cluster; return once the host and all its processes are gone."""
         record = self._record(cluster_id)
+        if record.status == "lost" and self._held_elsewhere(record):
+            self._forget(record)  # another server adopted the host; it is not ours to close
+            return
         record.status = "closing"
         self._notify(record)
-        processes = _process_tree(record.pid)
-        if record.writer is not None:
+        processes = host_tree(record.pid, record.create_time, record.id)
+        if record.connection is not None:
             with contextlib.suppress(Exception):
                 await self._request(record, "close", timeout=self.close_timeout)
-        await _wait_gone(processes, self.close_timeout)
+        await wait_gone(processes, self.close_timeout)
         if record.process is not None:
             record.process.poll()  # reap it, so no zombie is left
         if record.task is not None:
             record.task.cancel()
-        for path in (record.socket_path, self._state_path(cluster_id)):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(path)
-        self.records.pop(cluster_id, None)
-        self._broadcast({"type": "removed", "id": cluster_id})
+        self._remove_files(cluster_id, log=True)
+        self._forget(record)
 
     async def start(self) -> None:
-        """Reattach to hosts a previous server left running in the runtime dir."""
+        """Adopt hosts a previous server left running, then keep adopting orphans."""
         os.makedirs(self.runtime_dir, mode=0o700, exist_ok=True)
-        for entry in sorted(os.listdir(self.runtime_dir)):
-            if entry.endswith(".json"):
-                self._reattach(os.path.join(self.runtime_dir, entry))
+        await self._scan()
+        self._scanner = asyncio.ensure_future(self._scan_loop())
 
     async def shutdown(self) -> None:
-        """Close every cluster this server controls (the server is stopping cleanly)."""
-        await self._drop_standby()
+        """Close every cluster this server owns (the server is stopping cleanly).
+
+        Hosts held by other servers on the same runtime dir are never in ``records``.
+        """
+        self._stop_scanning()
+        await self.standby.drop()
         await asyncio.gather(
             *(self.delete(cluster_id) for cluster_id in list(self.records)),
             return_exceptions=True,
@@ -302,24 +318,27 @@ class ClusterManager(LoggingConfigurable):
 
     async def detach(self) -> None:
         """Let go of every host without closing it, as a crashing server would."""
-        await self._drop_standby()  # a dying server's pipe closes, and its standby exits
+        self._stop_scanning()
+        await self.standby.drop()  # a dying server's pipe closes, and its standby exits
         for record in self.records.values():
             if record.task is not None:
                 record.task.cancel()
-            if record.writer is not None:
-                record.writer.close()
+            if record.connection is not None:
+                record.connection.close()
         self.records.clear()
 
     def subscribe(self, listener: Listener) -> None:
         self.listeners.add(listener)
         if len(self.listeners) == 1:
             self._watch_all(True)
-        self._ensure_standby()  # someone is looking at the panel: New cluster may follow
+        if self.standby_host:
+            self.standby.ensure()  # someone is looking at the panel: New cluster may follow
 
     def unsubscribe(self, listener: Listener) -> None:
         self.listeners.discard(listener)
         if not self.listeners:
             self._watch_all(False)
+            self.standby.idle()
 
     # ------------------------------------------------------------ hosts
 
@@ -340,6 +359,8 @@ class ClusterManager(LoggingConfigurable):
             "-" if spec is None else json.dumps(spec.to_json()),
             "--grace",
             str(self.grace_period),
+            "--owner",
+            self.server_id,
             "--factory",
             self.cluster_factory,
             "--factory-kwargs",
@@ -347,8 +368,7 @@ class ClusterManager(LoggingConfigurable):
             "--worker-start",
             self._worker_start(standby=spec is None),
         ]
-        log_path = os.path.join(self.runtime_dir, f"{cluster_id}.log")
-        with open(log_path, "ab") as log_file:
+        with open(self._log_path(cluster_id), "ab") as log_file:
             # Own session: a Ctrl-C in the server's terminal must not kill clusters.
             return subprocess.Popen(
                 command,
@@ -359,78 +379,126 @@ class ClusterManager(LoggingConfigurable):
                 close_fds=True,
             )
 
-    def _reattach(self, state_path: str) -> None:
-        try:
-            with open(state_path) as f:
-                state = json.load(f)
-            cluster_id = state["id"]
-            pid = int(state["pid"])
-            alive = HOST_MODULE in " ".join(psutil.Process(pid).cmdline())
-        except (OSError, ValueError, KeyError, psutil.Error):
-            alive = False
-        if not alive or not os.path.exists(state.get("socket", "")):
-            self.log.info("clustercraft: removing stale host state %s", state_path)
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(state_path)
-            return
-        if cluster_id in self.records:
-            return
-        record = HostRecord(
-            cluster_id,
-            state["name"],
-            ClusterSpec.from_json(state["spec"]),
-            state["socket"],
-            started=state["started"],
-            pid=pid,
-        )
-        self.records[cluster_id] = record
-        record.task = asyncio.ensure_future(self._run_connection(record))
-        self.log.info("clustercraft: reattached to cluster %s (%s)", record.name, cluster_id)
+    def _worker_start(self, standby: bool) -> str:
+        if self.worker_start != "auto":
+            return self.worker_start
+        return "forkserver" if standby else ""
 
-    async def _connect(self, record: HostRecord):
-        deadline = time.monotonic() + self.start_timeout
-        while True:
-            try:
-                return await asyncio.open_unix_connection(record.socket_path, limit=READ_LIMIT)
-            except (FileNotFoundError, ConnectionRefusedError):
-                exited = record.process is not None and record.process.poll() is not None
-                if exited or time.monotonic() > deadline:
-                    raise
-                await asyncio.sleep(0.01)
+    # ------------------------------------------------------------ adoption
 
-    async def _run_connection(self, record: HostRecord) -> None:
+    async def _scan(self) -> None:
+        """Adopt every host in the runtime dir that no live server holds."""
         try:
-            reader, writer = await self._connect(record)
+            entries = sorted(os.listdir(self.runtime_dir))
         except OSError as exc:
-            self.log.warning("clustercraft: cannot reach host of %s: %s", record.id, exc)
-            record.connected.set()
-            self._lost(record)
+            self.log.warning("clustercraft: cannot list %s: %s", self.runtime_dir, exc)
             return
-        record.writer = writer
-        record.connected.set()
+        adoptions = []
+        for entry in entries:
+            cluster_id = entry.removesuffix(".json")
+            if entry == cluster_id or cluster_id in self.records or cluster_id in self._adopting:
+                continue
+            state = self._adoptable(os.path.join(self.runtime_dir, entry))
+            if state is not None:
+                adoptions.append(self._adopt(state))
+        await asyncio.gather(*adoptions)
+
+    async def _scan_loop(self) -> None:
+        while True:
+            await asyncio.sleep(SCAN_INTERVAL)
+            await self._scan()
+
+    def _stop_scanning(self) -> None:
+        if self._scanner is not None:
+            self._scanner.cancel()
+            self._scanner = None
+
+    def _adoptable(self, path: str) -> HostState | None:
+        """The host's state if this server may adopt it now; drop files of hosts that died."""
+        try:
+            state = read_state(path)
+        except FileNotFoundError:
+            return None  # it closed while we looked
+        except (OSError, BadState) as exc:
+            if path not in self._reported:  # one log line per file, not one per scan
+                self._reported.add(path)
+                self.log.warning("clustercraft: skipping unusable host state %s: %s", path, exc)
+            return None
+        if not state.on_this_machine() or state.held_by_other(self.server_id):
+            return None
+        if state.owner == self.server_id:
+            return None  # one of ours, closing
+        if verified_host(state.pid, state.create_time, state.id) is None:
+            self.log.info("clustercraft: removing state of exited host %s", path)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+            return None
+        return state
+
+    async def _adopt(self, state: HostState) -> None:
+        """Claim a host whose server went away; on success it is listed as one of ours."""
+        record = HostRecord(
+            state.id,
+            state.name,
+            ClusterSpec.from_json(state.spec),
+            state.socket,
+            started=state.started,
+            pid=state.pid,
+            create_time=state.create_time,
+        )
+        self._adopting.add(state.id)
+        try:
+            attached = await self._attach(record, quiet=True)
+        finally:
+            self._adopting.discard(state.id)
+        if not attached:
+            return  # another server was quicker, or the host is not answering
+        self.records[record.id] = record
+        record.task = asyncio.ensure_future(self._serve(record))
+        self.log.info("clustercraft: adopted cluster %s (%s)", record.name, record.id)
+        self._notify(record)
+
+    # ------------------------------------------------------------ host connections
+
+    async def _attach(self, record: HostRecord, quiet: bool = False) -> bool:
+        """Connect to the host and claim it; True once this server holds it."""
+        try:
+            record.connection, reply = await HostConnection.open(
+                record.socket_path,
+                self.server_id,
+                self.start_timeout,
+                starting=lambda: record.process is not None and record.process.poll() is None,
+            )
+        except (OSError, ClusterUnavailable) as exc:
+            log = self.log.debug if quiet else self.log.warning
+            log("clustercraft: cannot take host of %s: %s", record.id, exc)
+            return False
+        finally:
+            record.attached.set()
+        record.cluster = reply.get("cluster") or record.cluster
+        return True
+
+    async def _run_launched(self, record: HostRecord) -> None:
+        if await self._attach(record):
+            await self._serve(record)
+        else:
+            self._lost(record)
+
+    async def _serve(self, record: HostRecord) -> None:
         if self.listeners:
             self._watch(record, True)
         try:
-            while line := await reader.readline():
-                self._receive(record, json.loads(line))
+            await record.connection.serve(lambda message: self._receive(record, message))
         except (ConnectionError, ValueError) as exc:
             self.log.warning("clustercraft: connection to %s broke: %s", record.id, exc)
         finally:
-            writer.close()
-            record.writer = None
-            for future in record.pending.values():
-                if not future.done():
-                    future.set_exception(ClusterUnavailable("the cluster host went away"))
+            record.connection = None
             if record.status != "closing":
                 self._lost(record)
 
     def _receive(self, record: HostRecord, message: dict[str, Any]) -> None:
         if message.get("cluster"):
             record.cluster = message["cluster"]
-        request_id = message.get("req")
-        future = record.pending.get(request_id) if request_id is not None else None
-        if future is not None and not future.done():
-            future.set_result(message)
         if message.get("event") == "cluster":
             self._notify(record)
 
@@ -444,20 +512,13 @@ class ClusterManager(LoggingConfigurable):
     ) -> dict[str, Any]:
         if record.status in ("lost", "closing") and op != "close":
             raise ClusterUnavailable(f"cluster {record.name!r} is {record.status}")
-        await asyncio.wait_for(record.connected.wait(), self.start_timeout)
-        if record.writer is None:
+        await asyncio.wait_for(record.attached.wait(), self.start_timeout)
+        if record.connection is None:
             raise ClusterUnavailable(f"cluster {record.name!r} is not reachable")
-        record.next_request += 1
-        request_id = record.next_request
-        future = asyncio.get_running_loop().create_future()
-        record.pending[request_id] = future
-        record.writer.write(json.dumps({"req": request_id, "op": op, **args}).encode() + b"\n")
         try:
-            reply = await asyncio.wait_for(future, timeout or self.request_timeout)
-        except asyncio.TimeoutError:
-            raise ClusterUnavailable(f"cluster {record.name!r} did not answer in time") from None
-        finally:
-            record.pending.pop(request_id, None)
+            reply = await record.connection.request(op, timeout or self.request_timeout, **args)
+        except ClusterUnavailable as exc:
+            raise ClusterUnavailable(f"cluster {record.name!r}: {exc}") from None
         if not reply.get("ok"):
             raise ClusterUnavailable(f"cluster {record.name!r}: {reply.get('message')}")
         self._notify(record)
@@ -465,77 +526,19 @@ class ClusterManager(LoggingConfigurable):
 
     async def _refresh(self, record: HostRecord) -> None:
         # A quick fresh snapshot; a slow or missing host leaves the last known state.
-        if record.writer is None or record.status:
+        if record.connection is None or record.status:
             return
         with contextlib.suppress(ClusterUnavailable, asyncio.TimeoutError):
             await asyncio.wait_for(self._request(record, "snapshot"), 2.0)
 
     def _watch(self, record: HostRecord, on: bool) -> None:
-        if record.writer is not None and not record.status:
+        if record.connection is not None and not record.status:
             task = asyncio.ensure_future(self._request(record, "watch", on=on))
             task.add_done_callback(lambda t: t.exception())  # failures show up as "lost"
 
     def _watch_all(self, on: bool) -> None:
         for record in self.records.values():
             self._watch(record, on)
-
-    # ------------------------------------------------------------ standby host
-
-    def _worker_start(self, standby: bool) -> str:
-        if self.worker_start != "auto":
-            return self.worker_start
-        return "forkserver" if standby else ""
-
-    def _ensure_standby(self) -> None:
-        if not self.standby_host or (self._standby and self._standby[1].poll() is None):
-            return
-        cluster_id = secrets.token_hex(4)  # a dead standby (reaped by poll) is just replaced
-        self._standby = (cluster_id, self._spawn_host(cluster_id, None))
-
-    def _take_standby(self, spec: ClusterSpec) -> tuple[str, subprocess.Popen] | None:
-        """Hand ``spec`` to the standby host, if one is alive; refill once things are quiet."""
-        standby, self._standby = self._standby, None
-        if standby is None:
-            return None
-        process = standby[1]
-        try:
-            process.stdin.write(json.dumps(spec.to_json()).encode() + b"\n")
-            process.stdin.close()
-        except (OSError, ValueError):  # it died: start cold
-            process.kill()
-            process.wait()
-            return None
-        if self._refill is None or self._refill.done():
-            self._refill = asyncio.ensure_future(self._refill_standby())
-        return standby
-
-    async def _refill_standby(self) -> None:
-        # Not while a cluster starts: on a small machine the two would share the cores.
-        for _ in range(STANDBY_REFILL_CHECKS):
-            await asyncio.sleep(STANDBY_REFILL_DELAY)
-            if not any(r.to_json()["status"] == "starting" for r in self.records.values()):
-                break
-        if self.listeners:
-            self._ensure_standby()
-
-    async def _drop_standby(self) -> None:
-        if self._refill is not None:
-            self._refill.cancel()
-        standby, self._standby = self._standby, None
-        if standby is None:
-            return
-        cluster_id, process = standby
-        # It runs no cluster yet: stop it and its forkserver at once, and see them gone.
-        tree = _process_tree(process.pid)
-        with contextlib.suppress(OSError, ValueError):
-            process.stdin.close()
-        for member in tree:
-            with contextlib.suppress(psutil.Error):
-                member.terminate()
-        await _wait_gone(tree, STANDBY_EXIT_TIMEOUT)
-        process.poll()  # reap it, so no zombie is left
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(os.path.join(self.runtime_dir, f"{cluster_id}.log"))
 
     # ------------------------------------------------------------ subscribers
 
@@ -552,6 +555,16 @@ class ClusterManager(LoggingConfigurable):
 
     # ------------------------------------------------------------ helpers
 
+    def _forget(self, record: HostRecord) -> None:
+        if self.records.pop(record.id, None) is not None:
+            self._broadcast({"type": "removed", "id": record.id})
+
+    def _held_elsewhere(self, record: HostRecord) -> bool:
+        try:
+            return read_state(self._state_path(record.id)).held_by_other(self.server_id)
+        except (OSError, BadState):
+            return False
+
     def _record(self, cluster_id: str) -> HostRecord:
         try:
             return self.records[cluster_id]
@@ -565,8 +578,18 @@ class ClusterManager(LoggingConfigurable):
             number += 1
         return f"cluster-{number}"
 
+    def _remove_files(self, cluster_id: str, log: bool = False) -> None:
+        """Remove what a closed host leaves in the runtime dir (its log too, when asked)."""
+        paths = [self._socket_path(cluster_id), self._state_path(cluster_id)]
+        for path in paths + ([self._log_path(cluster_id)] if log else []):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+
     def _state_path(self, cluster_id: str) -> str:
         return os.path.join(self.runtime_dir, f"{cluster_id}.json")
+
+    def _log_path(self, cluster_id: str) -> str:
+        return os.path.join(self.runtime_dir, f"{cluster_id}.log")
 
     def _socket_path(self, cluster_id: str) -> str:
         path = os.path.join(self.runtime_dir, f"{cluster_id}.sock")
@@ -582,36 +605,3 @@ def _bytes_or_none(value: int | str) -> int | None:
     if value in ("", None):
         return None
     return parse_bytes(value) if isinstance(value, str) else int(value)
-
-
-def _process_tree(pid: int | None) -> list[psutil.Process]:
-    if pid is None:
-        return []
-    try:
-        host = psutil.Process(pid)
-        return [host, *host.children(recursive=True)]
-    except psutil.Error:
-        return []
-
-
-async def _wait_gone(processes: list[psutil.Process], timeout: float) -> None:
-    """Wait for the processes to exit; kill whatever is left after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    alive = processes
-    while alive and time.monotonic() < deadline:
-        _, alive = psutil.wait_procs(alive, timeout=0)
-        alive = [p for p in alive if _running(p)]
-        if alive:
-            await asyncio.sleep(0.02)
-    for process in alive:
-        with contextlib.suppress(psutil.Error):
-            process.kill()
-    if alive:
-        await asyncio.to_thread(psutil.wait_procs, alive, 5)
-
-
-def _running(process: psutil.Process) -> bool:
-    try:
-        return process.status() != psutil.STATUS_ZOMBIE
-    except psutil.Error:
-        return False

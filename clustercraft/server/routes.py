@@ -13,9 +13,11 @@ from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.utils import url_path_join
 from tornado import websocket
 
-from clustercraft.schema import ARROW_STREAM_MIME, SpecError, worker_rows_to_arrow
+from clustercraft.schema import ARROW_STREAM_MIME, worker_rows_to_arrow
+from clustercraft.server.spec import SpecError
 
-from .manager import ClusterManager, ClusterUnavailable, NameInUse, UnknownCluster
+from .connection import ClusterUnavailable
+from .manager import ClusterManager, NameInUse, UnknownCluster
 
 AUTH_RESOURCE = "clustercraft"
 MANAGER_SETTING = "clustercraft_manager"
@@ -91,8 +93,7 @@ class ClustersHandler(ClusterCraftHandler):
     @authorized
     @client_errors
     async def post(self) -> None:
-        spec = self.manager.validate_spec(self.json_body())
-        self.write_json(await self.manager.create(spec), status=201)
+        self.write_json(await self.manager.create(self.json_body()), status=201)
 
 
 class ClusterHandler(ClusterCraftHandler):
@@ -187,17 +188,14 @@ class ClusterEventsHandler(JupyterHandler, websocket.WebSocketHandler):
         self.manager.unsubscribe(self.send)
 
 
-def setup_routes(server_app) -> None:
-    web_app = server_app.web_app
-    base = url_path_join(web_app.settings["base_url"], "clustercraft", "clusters")
+def route_table() -> list[tuple[str, type]]:
+    """Every route of the extension, relative to the server's base URL."""
+    base = "/clustercraft/clusters"
     cluster_id = r"(?P<cluster_id>[^/]+)"
-    web_app.add_handlers(
-        ".*$",
-        [
-            (base, ClustersHandler),
-            (url_path_join(base, "events"), ClusterEventsHandler),
-            (url_path_join(base, cluster_id), ClusterHandler),
-            (url_path_join(base, cluster_id, "workers"), WorkersHandler),
-            (url_path_join(base, cluster_id, "reset-peaks"), ResetPeaksHandler),
-        ],
-    )
+    return [
+        (base, ClustersHandler),
+        (url_path_join(base, "events"), ClusterEventsHandler),
+        (url_path_join(base, cluster_id), ClusterHandler),
+        (url_path_join(base, cluster_id, "workers"), WorkersHandler),
+        (url_path_join(base, cluster_id, "reset-peaks"), ResetPeaksHandler),
+    ]

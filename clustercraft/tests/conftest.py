@@ -1,6 +1,7 @@
 import pytest
 
-pytest_plugins = ["pytest_jupyter.jupyter_server"]
+# queues: the `slurm` and `gateway` fixtures (a real one-node SLURM, a local Dask Gateway).
+pytest_plugins = ["pytest_jupyter.jupyter_server", "clustercraft.tests.queues"]
 
 
 @pytest.fixture

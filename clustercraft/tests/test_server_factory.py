@@ -8,7 +8,7 @@ import json
 import pytest
 from distributed import Client
 
-from clustercraft.schema import factory_fields
+from clustercraft.server.factory import factory_fields
 from clustercraft.tests.factories import site_cluster
 
 FACTORY = "clustercraft.tests.factories.site_cluster"

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 
 import psutil
 
-from clustercraft.server.manager import _process_tree
+from clustercraft.server import standby as standby_module
+from clustercraft.server.hoststate import process_tree
 
 
 async def wait_until(predicate, timeout: float = 30.0) -> None:
@@ -26,11 +28,11 @@ def forkservers(host_pid: int) -> list[psutil.Process]:
 
 async def test_subscribing_starts_a_standby_that_the_next_cluster_uses(clusters, jp_ws_fetch):
     manager = clusters.manager
-    assert manager._standby is None  # nobody looking: no process started ahead
+    assert manager.standby.host is None  # nobody looking: no process started ahead
     ws = await jp_ws_fetch("clustercraft", "clusters", "events")
     json.loads(await ws.read_message())
-    assert manager._standby is not None
-    standby_id, standby = manager._standby
+    assert manager.standby.host is not None
+    standby_id, standby = manager.standby.host
     # Warm: a forkserver with distributed imported waits beside it.
     await wait_until(lambda: forkservers(standby.pid))
 
@@ -45,8 +47,8 @@ async def test_subscribing_starts_a_standby_that_the_next_cluster_uses(clusters,
     assert len(forkserver.children()) == 2
 
     # Once nothing is starting, a new standby is ready for the next click.
-    await wait_until(lambda: manager._standby is not None, timeout=15)
-    assert manager._standby[0] != standby_id
+    await wait_until(lambda: manager.standby.host is not None, timeout=15)
+    assert manager.standby.host[0] != standby_id
     ws.close()
 
 
@@ -54,21 +56,52 @@ async def test_shutdown_leaves_no_standby_behind(clusters, jp_ws_fetch, jp_serve
     manager = clusters.manager
     ws = await jp_ws_fetch("clustercraft", "clusters", "events")
     json.loads(await ws.read_message())
-    _, standby = manager._standby
+    _, standby = manager.standby.host
     await wait_until(lambda: forkservers(standby.pid))
-    processes = _process_tree(standby.pid)
+    processes = process_tree(standby.pid)
     ws.close()
     await jp_serverapp.cleanup_extensions()
-    assert manager._standby is None
+    assert manager.standby.host is None
     assert clusters.alive(processes) == []
 
 
 async def test_a_standby_exits_when_its_server_goes_away(clusters):
     manager = clusters.manager
-    manager._ensure_standby()
-    standby_id, standby = manager._standby
-    manager._standby = None  # forget it, as a dead server would
+    manager.standby.ensure()
+    standby_id, standby = manager.standby.host
+    manager.standby.host = None  # forget it, as a dead server would
     standby.stdin.close()  # what the server's death does to the pipe
     await wait_until(lambda: standby.poll() is not None, timeout=30)
     assert standby.returncode == 0
     assert standby_id not in manager.records
+
+
+async def test_the_standby_stops_once_the_last_panel_has_gone(clusters, jp_ws_fetch, monkeypatch):
+    monkeypatch.setattr(standby_module, "IDLE_SECONDS", 0.5)
+    manager = clusters.manager
+    ws = await jp_ws_fetch("clustercraft", "clusters", "events")
+    json.loads(await ws.read_message())
+    _, standby = manager.standby.host
+    log_path = manager._log_path(manager.standby.host[0])
+    processes = process_tree(standby.pid)
+    ws.close()
+    # Dropping ends with removing its log: a standby that ran no cluster leaves nothing.
+    await wait_until(lambda: not os.path.exists(log_path), timeout=15)
+    assert manager.standby.host is None
+    assert clusters.alive(processes) == []
+
+
+async def test_a_panel_back_in_time_keeps_the_standby(clusters, jp_ws_fetch, monkeypatch):
+    monkeypatch.setattr(standby_module, "IDLE_SECONDS", 1.0)
+    manager = clusters.manager
+    first = await jp_ws_fetch("clustercraft", "clusters", "events")
+    json.loads(await first.read_message())
+    kept = manager.standby.host
+    first.close()
+    await asyncio.sleep(0.3)
+    second = await jp_ws_fetch("clustercraft", "clusters", "events")  # a reload of the page
+    json.loads(await second.read_message())
+    await asyncio.sleep(1.5)
+    assert manager.standby.host == kept
+    assert kept[1].poll() is None
+    second.close()

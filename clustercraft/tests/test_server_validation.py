@@ -7,7 +7,7 @@ import json
 import psutil
 import pytest
 
-from clustercraft.schema import Limits, SpecError, validate_cluster_spec, validate_patch
+from clustercraft.server.spec import Limits, SpecError, validate_cluster_spec, validate_patch
 
 TIB = 2**40
 

@@ -1,0 +1,166 @@
+"""The state file a cluster host keeps in the runtime dir, and who may act on that host.
+
+A host writes ``<id>.json`` (atomically) so that a server can find it again. The file names
+the host process (pid, start time, machine) and its owner: the id of the Jupyter server that
+holds it, and ``lease_until``, renewed while that server stays connected and released at once
+when its connection closes. Another server on the same runtime dir adopts a host only once
+the lease has lapsed, and never signals a pid whose start time and command line are not the
+host's own (pids are reused).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import psutil
+
+HOST_MODULE = "clustercraft.server.host"
+LEASE_SECONDS = 15.0  # a host its owner stopped renewing for this long may be adopted
+RENEW_INTERVAL = 5.0  # seconds between renewals while the owner is connected
+START_TIME_TOLERANCE = 0.05  # seconds; psutil's start times are exact to the clock tick
+
+
+@dataclass(frozen=True)
+class HostState:
+    id: str
+    name: str
+    pid: int
+    create_time: float  # the host process's start time (psutil), with pid its identity
+    hostname: str
+    socket: str
+    started: float
+    spec: dict[str, Any]
+    owner: str | None  # the id of the server that holds the host
+    lease_until: float  # epoch seconds; 0 once the owner let go or went away
+    scheduler_address: str | None = None
+
+    def held_by_other(self, server_id: str, now: float | None = None) -> bool:
+        """Another server holds this host, and its lease has not lapsed."""
+        return self.owner != server_id and self.lease_until > (now or time.time())
+
+    def on_this_machine(self) -> bool:
+        # A runtime dir in a shared home directory is seen from several login nodes.
+        return self.hostname == socket.gethostname()
+
+
+class BadState(ValueError):
+    """A state file that is not one a host wrote."""
+
+
+def read_state(path: str) -> HostState:
+    """The state at ``path``; BadState when it is malformed, OSError when unreadable."""
+    with open(path, encoding="utf-8") as f:
+        try:
+            data = json.load(f)
+        except ValueError as exc:
+            raise BadState(f"not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise BadState("not a JSON object")
+    try:
+        state = HostState(
+            id=_typed(data, "id", str),
+            name=_typed(data, "name", str),
+            pid=_typed(data, "pid", int),
+            create_time=float(_typed(data, "create_time", (int, float))),
+            hostname=_typed(data, "hostname", str),
+            socket=_typed(data, "socket", str),
+            started=float(_typed(data, "started", (int, float))),
+            spec=_typed(data, "spec", dict),
+            owner=data.get("owner") if isinstance(data.get("owner"), str) else None,
+            lease_until=float(data.get("lease_until") or 0.0),
+            scheduler_address=data.get("scheduler_address"),
+        )
+    except (TypeError, ValueError) as exc:
+        raise BadState(str(exc)) from None
+    if os.path.basename(path) != f"{state.id}.json":
+        raise BadState(f"names cluster {state.id!r}")
+    return state
+
+
+def write_state(path: str, state: HostState) -> None:
+    """Write ``state`` atomically; no partial file is left behind when the disk is full."""
+    tmp = f"{path}.tmp"
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(asdict(state), f)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def verified_host(pid: int | None, create_time: float | None, cluster_id: str):
+    """The host process of ``cluster_id`` at ``pid``, or None when that pid is now another.
+
+    The pid alone is not enough: once the host exits, the system may give its pid to any
+    new process. The start time and the command line must both be the host's.
+    """
+    if pid is None:
+        return None
+    try:
+        process = psutil.Process(pid)
+        if (
+            create_time is not None
+            and abs(process.create_time() - create_time) > START_TIME_TOLERANCE
+        ):
+            return None
+        command = process.cmdline()
+    except psutil.Error:
+        return None
+    if HOST_MODULE not in command or cluster_id not in command:
+        return None
+    return process
+
+
+def host_tree(pid: int | None, create_time: float | None, cluster_id: str) -> list[psutil.Process]:
+    """The verified host process and its descendants; empty when the host is gone."""
+    return process_tree(verified_host(pid, create_time, cluster_id))
+
+
+def _typed(data: dict[str, Any], key: str, kind) -> Any:
+    value = data.get(key)
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise ValueError(f"{key!r} is missing or of the wrong type")
+    return value
+
+
+def process_tree(process: psutil.Process | int | None) -> list[psutil.Process]:
+    """A process (or pid) and all its descendants; empty when it is gone."""
+    if process is None:
+        return []
+    try:
+        process = process if isinstance(process, psutil.Process) else psutil.Process(process)
+        return [process, *process.children(recursive=True)]
+    except psutil.Error:
+        return []
+
+
+async def wait_gone(processes: list[psutil.Process], timeout: float) -> None:
+    """Wait for the processes to exit; kill whatever is left after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    alive = processes
+    while alive and time.monotonic() < deadline:
+        _, alive = psutil.wait_procs(alive, timeout=0)
+        alive = [p for p in alive if _running(p)]
+        if alive:
+            await asyncio.sleep(0.02)
+    for process in alive:
+        with contextlib.suppress(psutil.Error):
+            process.kill()
+    if alive:
+        await asyncio.to_thread(psutil.wait_procs, alive, 5)
+
+
+def _running(process: psutil.Process) -> bool:
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
