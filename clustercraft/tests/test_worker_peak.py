@@ -23,8 +23,11 @@ def no_proc(*args, **kwargs):
 
 @pytest.fixture
 def client_without_proc(monkeypatch):
-    monkeypatch.setattr(worker_peak, "read_status", no_proc)
-    monkeypatch.setattr(worker_peak, "reset_hwm", lambda: None)
+    # The globals the plugin's methods use: the module's, or (once a by-value copy of the
+    # plugin was unpickled in this process, which updates the class) the copy's.
+    plugin_globals = worker_peak.WorkerPeak.setup.__globals__
+    monkeypatch.setitem(plugin_globals, "read_status", no_proc)
+    monkeypatch.setitem(plugin_globals, "reset_hwm", lambda: None)
     with (
         LocalCluster(
             n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0"
