@@ -19,6 +19,7 @@ WORKER_ROW_FIELDS: dict[str, str] = {
     "nthreads": "int64",
     "memory_limit": "int64",
     "memory": "int64",
+    "memory_peak": "int64",
     "managed_bytes": "int64",
     "spilled_bytes": "int64",
     "cpu": "float64",
@@ -47,6 +48,8 @@ def worker_row(address: str, info: Mapping[str, Any]) -> dict[str, Any]:
         "nthreads": int(info.get("nthreads") or 0),
         "memory_limit": int(info.get("memory_limit") or 0),
         "memory": int(metrics.get("memory") or 0),
+        # Reported by clustercraft's WorkerPeak plugin; 0 where a worker does not run it.
+        "memory_peak": int(metrics.get("memory_peak") or 0),
         "managed_bytes": int(metrics.get("managed_bytes") or 0),
         # "disk" is what actually left memory; dask's dashboard reports the same number.
         "spilled_bytes": int(spilled.get("disk") or 0),

@@ -192,6 +192,16 @@ export class ClusterModel implements IClusterModel, IDisposable {
     return cluster;
   }
 
+  /** Start every worker's peak memory, and the memory-restart count, afresh. */
+  async resetPeaks(id: string): Promise<ICluster> {
+    const cluster = await this._request<ICluster>(
+      `${clusterPath(id)}/reset-peaks`,
+      { method: 'POST' }
+    );
+    this.applyEvent({ type: 'cluster', cluster });
+    return cluster;
+  }
+
   /** Shut a cluster down, or forget a lost one; an id the server no longer knows is just dropped. */
   async shutdown(id: string): Promise<void> {
     try {

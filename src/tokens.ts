@@ -14,6 +14,7 @@ export namespace CommandIDs {
   export const shutdownCluster = 'clustercraft:shutdown-cluster';
   export const insertClientCode = 'clustercraft:insert-client-code';
   export const copyAddress = 'clustercraft:copy-address';
+  export const resetPeaks = 'clustercraft:reset-peaks';
 }
 
 /**
@@ -61,6 +62,8 @@ export interface IClusterModel {
     progress?: (cluster: ICluster) => void
   ): Promise<ICluster>;
   scale(id: string, request: ScaleRequest): Promise<ICluster>;
+  /** Start every worker's peak memory, and the memory-restart count, afresh. */
+  resetPeaks(id: string): Promise<ICluster>;
   /** Shut a cluster down, or forget a lost one. */
   shutdown(id: string): Promise<void>;
 }

@@ -285,6 +285,10 @@ class ClusterManager(LoggingConfigurable):
             return await self._request(record, "adapt", minimum=None)
         return await self._request(record, "adapt", minimum=adapt.minimum, maximum=adapt.maximum)
 
+    async def reset_peaks(self, cluster_id: str) -> dict[str, Any]:
+        """Start every worker's peak memory, and the memory-restart count, afresh."""
+        return await self._request(self._record(cluster_id), "reset_peaks")
+
     async def delete(self, cluster_id: str) -> None:
         """Close the cluster; return once the host and all its processes are gone."""
         record = self._record(cluster_id)

@@ -133,6 +133,14 @@ class WorkersHandler(ClusterCraftHandler):
             self.write_json(rows)
 
 
+class ResetPeaksHandler(ClusterCraftHandler):
+    @tornado.web.authenticated
+    @authorized
+    @client_errors
+    async def post(self, cluster_id: str) -> None:
+        self.write_json(await self.manager.reset_peaks(cluster_id))
+
+
 class ClusterEventsHandler(JupyterHandler, websocket.WebSocketHandler):
     """Push channel: a snapshot on connect, then what changed; connecting subscribes.
 
@@ -212,4 +220,5 @@ def route_table() -> list[tuple[str, type]]:
         (url_path_join(base, "events"), ClusterEventsHandler),
         (url_path_join(base, cluster_id), ClusterHandler),
         (url_path_join(base, cluster_id, "workers"), WorkersHandler),
+        (url_path_join(base, cluster_id, "reset-peaks"), ResetPeaksHandler),
     ]

@@ -33,6 +33,7 @@ IDENTITIES = {
         "last_seen": 1750000000.25,
         "metrics": {
             "memory": 2**40 + 7,
+            "memory_peak": 2**40 + 2**30 + 12,
             "managed_bytes": 123,
             "spilled_bytes": {"memory": 0, "disk": 0},
             "cpu": 12.5,

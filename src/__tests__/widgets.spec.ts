@@ -126,6 +126,21 @@ describe('ClusterInfoView', () => {
     });
   });
 
+  it('shows the verdict; Reset peaks asks the kernel to reset them', async () => {
+    const rows = [worker(0, { memory_peak: 3.5 * GiB }), worker(1)];
+    const { model, comm } = await clusterInfoModel(rows);
+    const view = new ClusterInfoView({ model } as any);
+    view.render();
+    const line = view.el.querySelector('.jp-ClusterCraft-verdict')!;
+    expect(line.getAttribute('data-level')).toBe('at-risk');
+    expect(line.textContent).toContain('= 88 % of its 4.00 GiB limit');
+    [...view.el.querySelectorAll('button')]
+      .find(b => b.textContent === 'Reset peaks')!
+      .click();
+    expect(comm.sent.at(-1)!.data.content).toEqual({ type: 'reset_peaks' });
+    view.remove();
+  });
+
   it('applies a 1,000-worker delta and redraws every row', async () => {
     const rows = Array.from({ length: 1000 }, (_, i) => worker(i));
     const { model, comm } = await clusterInfoModel(rows);

@@ -152,6 +152,24 @@ export function addCommands(options: ICommandsOptions): void {
     }
   });
 
+  commands.addCommand(CommandIDs.resetPeaks, {
+    label: trans.__('Reset Dask worker peaks'),
+    caption: trans.__(
+      'Start every worker’s peak memory and the memory-restart count afresh'
+    ),
+    isEnabled: live,
+    execute: async args => {
+      const cluster = target(args);
+      if (cluster) {
+        await model
+          .resetPeaks(cluster.id)
+          .catch(
+            report(trans.__('Could not reset the peaks of %1', cluster.name))
+          );
+      }
+    }
+  });
+
   if (palette) {
     const category = trans.__(PALETTE_CATEGORY);
     for (const command of [
@@ -159,7 +177,8 @@ export function addCommands(options: ICommandsOptions): void {
       CommandIDs.scaleCluster,
       CommandIDs.shutdownCluster,
       CommandIDs.insertClientCode,
-      CommandIDs.copyAddress
+      CommandIDs.copyAddress,
+      CommandIDs.resetPeaks
     ]) {
       palette.addItem({ command, category });
     }
