@@ -208,6 +208,48 @@
   max-width: 0;
 }
 
+/* The verdict on a run: its level colours a left rule, the text stays readable. */
+.jp-ClusterCraft-verdict {
+  display: flex;
+  align-items: center;
+  gap: 8px;
+  margin-top: 6px;
+  padding: 2px 6px;
+  border-left: 3px solid var(--jp-border-color1);
+  font-size: var(--jp-ui-font-size1);
+  color: var(--jp-ui-font-color1);
+}
+
+.jp-ClusterCraft-verdict[hidden] {
+  display: none;
+}
+
+.jp-ClusterCraft-verdictText {
+  flex: 1;
+  overflow-wrap: anywhere;
+}
+
+.jp-ClusterCraft-verdict[data-level='fine'] {
+  border-left-color: var(--jp-success-color1);
+}
+
+.jp-ClusterCraft-verdict[data-level='oversized'] {
+  border-left-color: var(--jp-info-color1);
+}
+
+.jp-ClusterCraft-verdict[data-level='at-risk'] {
+  border-left-color: var(--jp-warn-color1);
+}
+
+.jp-ClusterCraft-verdict[data-level='failed'] {
+  border-left-color: var(--jp-error-color1);
+}
+
+.jp-ClusterCraft-button:disabled {
+  opacity: 0.5;
+  cursor: default;
+}
+
 .jp-ClusterCraft-workersScroller {
   max-height: 400px;
   overflow: auto;
@@ -411,4 +453,4 @@ th[aria-sort='descending'] .jp-ClusterCraft-sortIndicator::after {
   fill: var(--jp-ui-font-color2);
   font-size: var(--jp-ui-font-size0);
 }
-`,""]),e.d(t,{},{A:n})},314(r){r.exports=function(r){var t=[];return t.toString=function(){return this.map(function(t){var e="",a=void 0!==t[5];return t[4]&&(e+="@supports (".concat(t[4],") {")),t[2]&&(e+="@media ".concat(t[2]," {")),a&&(e+="@layer".concat(t[5].length>0?" ".concat(t[5]):""," {")),e+=r(t),a&&(e+="}"),t[2]&&(e+="}"),t[4]&&(e+="}"),e}).join("")},t.i=function(r,e,a,o,l){"string"==typeof r&&(r=[[null,r,void 0]]);var n={};if(a)for(var p=0;p<this.length;p++){var s=this[p][0];null!=s&&(n[s]=!0)}for(var i=0;i<r.length;i++){var u=[].concat(r[i]);a&&n[u[0]]||(void 0!==l&&(void 0===u[5]||(u[1]="@layer".concat(u[5].length>0?" ".concat(u[5]):""," {").concat(u[1],"}")),u[5]=l),e&&(u[2]&&(u[1]="@media ".concat(u[2]," {").concat(u[1],"}")),u[2]=e),o&&(u[4]?(u[1]="@supports (".concat(u[4],") {").concat(u[1],"}"),u[4]=o):u[4]="".concat(o)),t.push(u))}},t}},601(r){r.exports=function(r){return r[1]}},72(r){var t=[];function e(r){for(var e=-1,a=0;a<t.length;a++)if(t[a].identifier===r){e=a;break}return e}function a(r,a){for(var o={},l=[],n=0;n<r.length;n++){var p=r[n],s=a.base?p[0]+a.base:p[0],i=o[s]||0,u="".concat(s," ").concat(i);o[s]=i+1;var c=e(u),f={css:p[1],media:p[2],sourceMap:p[3],supports:p[4],layer:p[5]};if(-1!==c)t[c].references++,t[c].updater(f);else{var d=function(r,t){var e=t.domAPI(t);return e.update(r),function(t){t?(t.css!==r.css||t.media!==r.media||t.sourceMap!==r.sourceMap||t.supports!==r.supports||t.layer!==r.layer)&&e.update(r=t):e.remove()}}(f,a);a.byIndex=n,t.splice(n,0,{identifier:u,updater:d,references:1})}l.push(u)}return l}r.exports=function(r,o){var l=a(r=r||[],o=o||{});return function(r){r=r||[];for(var n=0;n<l.length;n++){var p=e(l[n]);t[p].references--}for(var s=a(r,o),i=0;i<l.length;i++){var u=e(l[i]);0===t[u].references&&(t[u].updater(),t.splice(u,1))}l=s}}},659(r){var t={};r.exports=function(r,e){var a=function(r){if(void 0===t[r]){var e=document.querySelector(r);if(window.HTMLIFrameElement&&e instanceof window.HTMLIFrameElement)try{e=e.contentDocument.head}catch(r){e=null}t[r]=e}return t[r]}(r);if(!a)throw Error("Couldn't find a style target. This probably means that the value for the 'insert' parameter is invalid.");a.appendChild(e)}},540(r){r.exports=function(r){var t=document.createElement("style");return r.setAttributes(t,r.attributes),r.insert(t,r.options),t}},56(r,t,e){r.exports=function(r){var t=e.nc;t&&r.setAttribute("nonce",t)}},825(r){r.exports=function(r){if("u"<typeof document)return{update:function(){},remove:function(){}};var t=r.insertStyleElement(r);return{update:function(e){var a,o,l;a="",e.supports&&(a+="@supports (".concat(e.supports,") {")),e.media&&(a+="@media ".concat(e.media," {")),(o=void 0!==e.layer)&&(a+="@layer".concat(e.layer.length>0?" ".concat(e.layer):""," {")),a+=e.css,o&&(a+="}"),e.media&&(a+="}"),e.supports&&(a+="}"),(l=e.sourceMap)&&"u">typeof btoa&&(a+="\n/*# sourceMappingURL=data:application/json;base64,".concat(btoa(unescape(encodeURIComponent(JSON.stringify(l))))," */")),r.styleTagTransform(a,t,r.options)},remove:function(){var r;null===(r=t).parentNode||r.parentNode.removeChild(r)}}}},113(r){r.exports=function(r,t){if(t.styleSheet)t.styleSheet.cssText=r;else{for(;t.firstChild;)t.removeChild(t.firstChild);t.appendChild(document.createTextNode(r))}}},859(r,t,e){var a=e(72),o=e.n(a),l=e(825),n=e.n(l),p=e(659),s=e.n(p),i=e(56),u=e.n(i),c=e(540),f=e.n(c),d=e(113),C=e.n(d),j=e(475),v={};v.styleTagTransform=C(),v.setAttributes=u(),v.insert=s().bind(null,"head"),v.domAPI=n(),v.insertStyleElement=f(),o()(j.A,v),j.A&&j.A.locals&&j.A.locals;var m=e(305),g={};g.styleTagTransform=C(),g.setAttributes=u(),g.insert=s().bind(null,"head"),g.domAPI=n(),g.insertStyleElement=f(),o()(m.A,g),m.A&&m.A.locals&&m.A.locals}}]);
+`,""]),e.d(t,{},{A:n})},314(r){r.exports=function(r){var t=[];return t.toString=function(){return this.map(function(t){var e="",a=void 0!==t[5];return t[4]&&(e+="@supports (".concat(t[4],") {")),t[2]&&(e+="@media ".concat(t[2]," {")),a&&(e+="@layer".concat(t[5].length>0?" ".concat(t[5]):""," {")),e+=r(t),a&&(e+="}"),t[2]&&(e+="}"),t[4]&&(e+="}"),e}).join("")},t.i=function(r,e,a,o,l){"string"==typeof r&&(r=[[null,r,void 0]]);var n={};if(a)for(var p=0;p<this.length;p++){var s=this[p][0];null!=s&&(n[s]=!0)}for(var i=0;i<r.length;i++){var u=[].concat(r[i]);a&&n[u[0]]||(void 0!==l&&(void 0===u[5]||(u[1]="@layer".concat(u[5].length>0?" ".concat(u[5]):""," {").concat(u[1],"}")),u[5]=l),e&&(u[2]&&(u[1]="@media ".concat(u[2]," {").concat(u[1],"}")),u[2]=e),o&&(u[4]?(u[1]="@supports (".concat(u[4],") {").concat(u[1],"}"),u[4]=o):u[4]="".concat(o)),t.push(u))}},t}},601(r){r.exports=function(r){return r[1]}},72(r){var t=[];function e(r){for(var e=-1,a=0;a<t.length;a++)if(t[a].identifier===r){e=a;break}return e}function a(r,a){for(var o={},l=[],n=0;n<r.length;n++){var p=r[n],s=a.base?p[0]+a.base:p[0],i=o[s]||0,u="".concat(s," ").concat(i);o[s]=i+1;var c=e(u),d={css:p[1],media:p[2],sourceMap:p[3],supports:p[4],layer:p[5]};if(-1!==c)t[c].references++,t[c].updater(d);else{var f=function(r,t){var e=t.domAPI(t);return e.update(r),function(t){t?(t.css!==r.css||t.media!==r.media||t.sourceMap!==r.sourceMap||t.supports!==r.supports||t.layer!==r.layer)&&e.update(r=t):e.remove()}}(d,a);a.byIndex=n,t.splice(n,0,{identifier:u,updater:f,references:1})}l.push(u)}return l}r.exports=function(r,o){var l=a(r=r||[],o=o||{});return function(r){r=r||[];for(var n=0;n<l.length;n++){var p=e(l[n]);t[p].references--}for(var s=a(r,o),i=0;i<l.length;i++){var u=e(l[i]);0===t[u].references&&(t[u].updater(),t.splice(u,1))}l=s}}},659(r){var t={};r.exports=function(r,e){var a=function(r){if(void 0===t[r]){var e=document.querySelector(r);if(window.HTMLIFrameElement&&e instanceof window.HTMLIFrameElement)try{e=e.contentDocument.head}catch(r){e=null}t[r]=e}return t[r]}(r);if(!a)throw Error("Couldn't find a style target. This probably means that the value for the 'insert' parameter is invalid.");a.appendChild(e)}},540(r){r.exports=function(r){var t=document.createElement("style");return r.setAttributes(t,r.attributes),r.insert(t,r.options),t}},56(r,t,e){r.exports=function(r){var t=e.nc;t&&r.setAttribute("nonce",t)}},825(r){r.exports=function(r){if("u"<typeof document)return{update:function(){},remove:function(){}};var t=r.insertStyleElement(r);return{update:function(e){var a,o,l;a="",e.supports&&(a+="@supports (".concat(e.supports,") {")),e.media&&(a+="@media ".concat(e.media," {")),(o=void 0!==e.layer)&&(a+="@layer".concat(e.layer.length>0?" ".concat(e.layer):""," {")),a+=e.css,o&&(a+="}"),e.media&&(a+="}"),e.supports&&(a+="}"),(l=e.sourceMap)&&"u">typeof btoa&&(a+="\n/*# sourceMappingURL=data:application/json;base64,".concat(btoa(unescape(encodeURIComponent(JSON.stringify(l))))," */")),r.styleTagTransform(a,t,r.options)},remove:function(){var r;null===(r=t).parentNode||r.parentNode.removeChild(r)}}}},113(r){r.exports=function(r,t){if(t.styleSheet)t.styleSheet.cssText=r;else{for(;t.firstChild;)t.removeChild(t.firstChild);t.appendChild(document.createTextNode(r))}}},859(r,t,e){var a=e(72),o=e.n(a),l=e(825),n=e.n(l),p=e(659),s=e.n(p),i=e(56),u=e.n(i),c=e(540),d=e.n(c),f=e(113),C=e.n(f),j=e(475),v={};v.styleTagTransform=C(),v.setAttributes=u(),v.insert=s().bind(null,"head"),v.domAPI=n(),v.insertStyleElement=d(),o()(j.A,v),j.A&&j.A.locals&&j.A.locals;var m=e(305),g={};g.styleTagTransform=C(),g.setAttributes=u(),g.insert=s().bind(null,"head"),g.domAPI=n(),g.insertStyleElement=d(),o()(m.A,g),m.A&&m.A.locals&&m.A.locals}}]);
