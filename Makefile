@@ -13,7 +13,7 @@ export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export DEBIAN_FRONTEND := noninteractive
 
-.PHONY: help lab test lint pytest jest ui-test build env chromium clean
+.PHONY: help lab test lint pytest jest ui-test build env test-env chromium clean
 
 help:
 	@echo "make lab    create .venv, build, start JupyterLab on examples/ (LAB_ARGS=... passes through)"
@@ -28,18 +28,30 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm install --no-audit --no-fund
 	@touch $@
 
-# Editable install with the test extras; the labextension is built and linked.
-$(STAMPS)/env: pyproject.toml $(BIN)/python node_modules/.package-lock.json
+# The package (editable) and what the examples need: all `make lab` installs. The hatch build
+# hook is skipped: the committed production labextension is used, so the tree stays clean.
+$(STAMPS)/env: pyproject.toml $(BIN)/python
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[test,bench,examples]"
+	SKIP_JUPYTER_BUILDER=1 $(BIN)/python -m pip install -q -e ".[examples]"
 	@mkdir -p $(STAMPS) && touch $@
 
-env: $(STAMPS)/env
+# The test and benchmark tools on top, for `make test`.
+$(STAMPS)/test-env: $(STAMPS)/env node_modules/.package-lock.json
+	SKIP_JUPYTER_BUILDER=1 $(BIN)/python -m pip install -q -e ".[examples,test,bench]"
+	@touch $@
 
-# A production build, committed with the sources (see scripts/labextension_stamp.py).
+env: $(STAMPS)/env
+test-env: $(STAMPS)/test-env
+
+# The production build, committed with the sources (see scripts/labextension_stamp.py); rebuilt
+# only when a source differs from what the committed build was made from.
 build: env
-	npm run build:prod
-	python scripts/labextension_stamp.py write
+	@if python scripts/labextension_stamp.py current; then \
+		echo "labextension: up to date with the sources"; \
+	else \
+		$(MAKE) --no-print-directory node_modules/.package-lock.json && \
+		npm run build:prod && python scripts/labextension_stamp.py write; \
+	fi
 	jupyter labextension develop --overwrite . > /dev/null
 	jupyter server extension enable clustercraft > /dev/null
 
@@ -52,7 +64,7 @@ chromium:
 		apt-get update -qq && apt-get install -y -qq chromium > /dev/null; \
 	fi
 
-lint: env
+lint: test-env
 	ruff check clustercraft bench examples ui-tests scripts
 	ruff format --check clustercraft bench examples ui-tests scripts
 	npm run lint
@@ -63,7 +75,7 @@ lint: env
 # started here and stopped afterwards, also when tests fail; one already running is left so.
 # Once SLURM is up, its tests must not skip (CLUSTERCRAFT_REQUIRE_SLURM). The Dask Gateway
 # server is a pytest fixture (clustercraft/tests/queues.py).
-pytest: env
+pytest: test-env
 	@slurm=0; scripts/slurm.sh start --lease $$$$ || slurm=$$?; \
 	if [ $$slurm != 2 ]; then \
 		export CLUSTERCRAFT_REQUIRE_SLURM=1; \
@@ -71,14 +83,14 @@ pytest: env
 	fi; \
 	pytest
 
-jest: env
+jest: test-env
 	npm test
 
-ui-test: build chromium
+ui-test: build test-env chromium
 	cd ui-tests && CHROMIUM=$(CHROMIUM) playwright test
 
 # Every runner runs and prints its summary; any failure fails the whole command.
-test: build chromium
+test: build test-env chromium
 	@status=0; \
 	for target in lint pytest jest ui-test; do \
 		echo "==> make $$target"; \
@@ -86,5 +98,6 @@ test: build chromium
 	done; \
 	exit $$status
 
+# What builds and test runs leave; the committed labextension stays.
 clean:
-	rm -rf $(STAMPS) lib clustercraft/labextension tsconfig.tsbuildinfo ui-tests/test-results
+	rm -rf $(STAMPS) lib tsconfig.tsbuildinfo ui-tests/test-results

@@ -1,7 +1,9 @@
 """The prebuilt labextension is committed (so `pip install .` of a clone needs no Node.js);
 this keeps it honest. ``--write`` records a hash of the build's inputs next to the build;
 ``--check`` fails when the last commit's build was made from other inputs than the last
-commit's sources (rebuild with `make build` and commit clustercraft/labextension).
+commit's sources (rebuild with `make build` and commit clustercraft/labextension);
+``current`` says whether the build on disk was made from the sources on disk, so that
+`make build` rebuilds only when a source changed.
 
 Byte-for-byte comparison of the bundles is not possible: rspack's module ids differ
 between checkouts, so the inputs are hashed instead.
@@ -38,10 +40,21 @@ def git(*args: str) -> bytes:
     return subprocess.run(["git", *args], cwd=ROOT, check=True, capture_output=True).stdout
 
 
-def write() -> None:
+def working_tree_digest() -> str:
     tracked = git("ls-files", "--cached", "--others", "--exclude-standard").decode().splitlines()
     present = [p for p in tracked if (ROOT / p).is_file()]
-    (ROOT / STAMP).write_text(digest(present, lambda p: (ROOT / p).read_bytes()) + "\n")
+    return digest(present, lambda p: (ROOT / p).read_bytes())
+
+
+def write() -> None:
+    (ROOT / STAMP).write_text(working_tree_digest() + "\n")
+
+
+def current() -> int:
+    """0 when the build on disk was made from the sources on disk (no rebuild needed)."""
+    stamp = ROOT / STAMP
+    built = stamp.read_text().strip() if stamp.is_file() else ""
+    return 0 if built == working_tree_digest() else 1
 
 
 def check() -> int:
@@ -66,8 +79,9 @@ def check() -> int:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=("write", "check"))
-    if parser.parse_args().action == "write":
+    parser.add_argument("action", choices=("write", "check", "current"))
+    action = parser.parse_args().action
+    if action == "write":
         write()
     else:
-        sys.exit(check())
+        sys.exit(check() if action == "check" else current())
