@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
+from urllib.parse import quote
 
 import psutil
 from dask.utils import parse_bytes
@@ -55,6 +56,7 @@ Listener = Callable[[dict[str, Any]], None]
 SCAN_INTERVAL = 5.0  # seconds between looks for hosts whose server went away
 # sun_path holds 108 bytes; longer runtime paths get their sockets in a short private dir.
 MAX_SOCKET_PATH = 100
+DASHBOARD_PATH = "clustercraft/dashboard"  # under the server's base URL: dashboards by cluster id
 
 
 class UnknownCluster(LookupError):
@@ -82,11 +84,13 @@ class HostRecord:
     connection: HostConnection | None = None  # while this server holds the host
     attached: asyncio.Event = field(default_factory=asyncio.Event)  # set once tried
     task: asyncio.Task | None = None
+    base_url: str = "/"  # the Jupyter server's, for the dashboard link it hands out
 
     def to_json(self) -> dict[str, Any]:
         cluster = dict(self.cluster) if self.cluster else self.placeholder()
         if self.status:
             cluster["status"] = self.status
+        cluster["dashboard_link"] = proxied_dashboard_link(self.base_url, self.id, cluster)
         return cluster
 
     def placeholder(self) -> dict[str, Any]:
@@ -173,6 +177,7 @@ class ClusterManager(LoggingConfigurable):
     grace_period = Float(
         60.0, help="Seconds a host waits for a restarted server before closing itself."
     ).tag(config=True)
+    base_url = Unicode("/", help="The Jupyter server's base URL (set by the extension).")
     start_timeout = Float(30.0, help="Seconds to wait for a new host's socket.").tag(config=True)
     request_timeout = Float(30.0, help="Seconds to wait for a host to answer.").tag(config=True)
     close_timeout = Float(20.0, help="Seconds a closing host gets before it is killed.").tag(
@@ -243,6 +248,13 @@ class ClusterManager(LoggingConfigurable):
         await self._refresh(record)
         return record.to_json()
 
+    def dashboard_address(self, cluster_id: str) -> str | None:
+        """A known cluster's dashboard URL as its host reported it (None while it has none).
+
+        Only the server's dashboard proxy uses it; cluster objects carry the proxied link.
+        """
+        return (self._record(cluster_id).cluster or {}).get("dashboard_link")
+
     async def create(self, body: Any) -> dict[str, Any]:
         """Launch the cluster a POST body asks for (SpecError naming a bad field first)."""
         spec = self.validate_spec(body)
@@ -253,7 +265,12 @@ class ClusterManager(LoggingConfigurable):
         standby = self.standby.take(spec.to_json()) if self.standby_host else None
         cluster_id = standby[0] if standby else secrets.token_hex(4)
         record = HostRecord(
-            cluster_id, name, spec, self._socket_path(cluster_id), started=time.time()
+            cluster_id,
+            name,
+            spec,
+            self._socket_path(cluster_id),
+            started=time.time(),
+            base_url=self.base_url,
         )
         self.records[cluster_id] = record
         record.process = standby[1] if standby else self._spawn_host(cluster_id, spec)
@@ -441,6 +458,7 @@ class ClusterManager(LoggingConfigurable):
             started=state.started,
             pid=state.pid,
             create_time=state.create_time,
+            base_url=self.base_url,
         )
         self._adopting.add(state.id)
         try:
@@ -595,6 +613,17 @@ class ClusterManager(LoggingConfigurable):
         short_dir = os.path.join(tempfile.gettempdir(), f"clustercraft-{os.getuid()}-{digest}")
         os.makedirs(short_dir, mode=0o700, exist_ok=True)
         return os.path.join(short_dir, f"{cluster_id}.sock")
+
+
+def proxied_dashboard_link(base_url: str, cluster_id: str, cluster: dict[str, Any]) -> str | None:
+    """The dashboard as users reach it: through this Jupyter server, so also behind JupyterHub.
+
+    A server-relative path (``{base_url}clustercraft/dashboard/{id}/status``, see dashboard.py)
+    while the host reports a dashboard; the host's direct address never leaves the server.
+    """
+    if not cluster.get("dashboard_link"):
+        return None
+    return f"{base_url.rstrip('/')}/{DASHBOARD_PATH}/{quote(cluster_id, safe='')}/status"
 
 
 def _bytes_or_none(value: int | str) -> int | None:
