@@ -174,9 +174,11 @@ async def main() -> None:
             await first_paint(browser, urls, login, args.runs)
             await traffic(browser, urls, login, server, cluster["scheduler_address"], args.tasks)
         finally:
-            if browser is not None:
-                await browser.stop()
-            server.stop()
+            try:
+                if browser is not None:
+                    await browser.stop()
+            finally:
+                server.stop()  # and its cluster, also when the browser failed
 
 
 if __name__ == "__main__":
