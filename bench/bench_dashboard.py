@@ -85,7 +85,11 @@ class Browser:
     async def stop(self) -> None:
         self.process.stdin.write(b'{"cmd": "quit"}\n')
         self.process.stdin.close()
-        await asyncio.wait_for(self.process.wait(), 30)
+        try:
+            await asyncio.wait_for(self.process.wait(), 30)
+        except TimeoutError:
+            self.process.kill()
+            await self.process.wait()
 
 
 def summary(values: list[float], unit: str = "ms") -> str:
