@@ -27,5 +27,8 @@ module.exports = {
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esModules})/)`],
   setupFiles: ['<rootDir>/jest/shim.js'],
-  moduleNameMapper: { '\\.(css|svg)$': '<rootDir>/jest/file-mock.js' }
+  moduleNameMapper: {
+    '\\.css$': '<rootDir>/jest/file-mock.js',
+    '\\.svg$': '<rootDir>/jest/svg-mock.js'
+  }
 };

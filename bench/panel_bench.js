@@ -2,7 +2,8 @@
 /**
  * Feed the "Dask clusters" panel a synthetic 1,000-worker update stream in
  * Chromium and print the main-thread time per update (target <= 16 ms, one
- * frame) and the bytes per update as JSON and as Arrow IPC.
+ * frame) and the bytes per second of the push (one update a second): the
+ * deltas the server sends against the whole cluster object as JSON and Arrow.
  *
  * Each update goes the real way: JSON.parse of the pushed message, the model,
  * the card and the table renderer, then a forced style + layout so the time
@@ -12,11 +13,10 @@
  *
  * Starts its own JupyterLab (the Galata test config: temporary root, no token).
  */
-const { spawn } = require('child_process');
+const { execFileSync, spawn } = require('child_process');
 const net = require('net');
 const path = require('path');
 const { chromium } = require('@playwright/test');
-const { tableFromJSON, tableToIPC } = require('apache-arrow');
 
 const ROOT = path.resolve(__dirname, '..');
 const args = process.argv.slice(2);
@@ -26,58 +26,31 @@ const option = (name, fallback) => {
 };
 const WORKERS = option('workers', 1000);
 const UPDATES = option('updates', 60);
-const GiB = 2 ** 30;
 
-function workerRows(step, changedShare) {
-  const rows = [];
-  for (let i = 0; i < WORKERS; i++) {
-    // Only `changedShare` of the workers report new values in this step.
-    const changed = i % Math.round(1 / changedShare) === 0;
-    const t = changed ? step : 0;
-    const memory = (0.2 + (0.75 * ((i * 7 + t * 13) % 100)) / 100) * 4 * GiB;
-    rows.push({
-      name: String(i),
-      address: `tcp://10.0.${i >> 8}.${i & 255}:40000`,
-      nthreads: 2,
-      memory_limit: 4 * GiB,
-      memory: Math.round(memory),
-      managed_bytes: Math.round(memory * 0.6),
-      spilled_bytes: (i + t) % 10 === 0 ? 512 * 2 ** 20 : 0,
-      cpu: ((i * 31 + t * 17) % 1000) / 10,
-      status: 'running',
-      nanny: `tcp://10.0.${i >> 8}.${i & 255}:41000`,
-      local_directory: `/tmp/dask-scratch-space/worker-${i}`,
-      dashboard: `http://10.0.${i >> 8}.${i & 255}:8787/status`,
-      last_seen: 1.7e9 + (changed ? step : 0)
-    });
-  }
-  return rows;
-}
-
-function clusterMessage(step, changedShare) {
-  const workers = workerRows(step, changedShare);
-  const cluster = {
-    id: 'bench',
-    name: 'bench-1000',
-    status: 'running',
-    scheduler_address: 'tcp://10.0.0.1:8786',
-    dashboard_link: 'http://10.0.0.1:8787/status',
-    n_workers: WORKERS,
-    requested_workers: WORKERS,
-    total_threads: 2 * WORKERS,
-    total_memory: 4 * GiB * WORKERS,
-    memory_used: workers.reduce((sum, w) => sum + w.memory, 0),
-    processes: true,
-    adapt: null,
-    started: 1.7e9,
-    workers
-  };
-  const json = JSON.stringify({ type: 'cluster', cluster });
-  const { workers: _, ...summary } = cluster;
-  const arrowBytes =
-    tableToIPC(tableFromJSON(workers), 'stream').byteLength +
-    Buffer.byteLength(JSON.stringify({ type: 'cluster', cluster: summary }));
-  return { json, jsonBytes: Buffer.byteLength(json), arrowBytes };
+/**
+ * The update stream, shaped by the server's own code (bench/push_stream.py):
+ * per update, the whole cluster as JSON, the delta the server sends now, and
+ * the rows as Arrow for comparison.
+ */
+function pushStream(share) {
+  const out = execFileSync(
+    process.env.PYTHON || 'python',
+    [
+      path.join(__dirname, 'push_stream.py'),
+      '--workers',
+      String(WORKERS),
+      '--updates',
+      String(UPDATES),
+      '--share',
+      String(share)
+    ],
+    { maxBuffer: 2 ** 31 }
+  );
+  return out
+    .toString()
+    .trim()
+    .split('\n')
+    .map(line => JSON.parse(line));
 }
 
 /** A loopback port nobody listens on (other test servers run on this machine). */
@@ -118,8 +91,7 @@ async function feed({ messages, sort }) {
   const panel = [...app.shell.widgets('left')].find(
     w => w.id === 'clustercraft-clusters'
   );
-  // Only the synthetic stream from here on.
-  panel.model.disconnect();
+  // The server has no clusters: only the synthetic stream reaches the model.
   const frame = () => new Promise(resolve => requestAnimationFrame(resolve));
   const times = [];
   for (const message of messages) {
@@ -187,8 +159,10 @@ async function main() {
       .click();
     await page.locator('#clustercraft-clusters').waitFor();
 
+    // distributed's heartbeat for 1,000 workers is 6 s: a sixth of them report each second.
     const scenarios = [
       ['every worker changes', 1],
+      ['a sixth of the workers change (heartbeats at 1,000 workers)', 1 / 6],
       ['10% of workers change', 0.1],
       [
         'every worker changes, sorted by CPU (rows reorder)',
@@ -198,22 +172,31 @@ async function main() {
     ];
     const results = { workers: WORKERS, updates: UPDATES, scenarios: {} };
     for (const [label, share, sort] of scenarios) {
-      const stream = Array.from({ length: UPDATES + 1 }, (_, step) =>
-        clusterMessage(step + 1, share)
-      );
+      const stream = pushStream(share);
       const { times, rows, phases } = await page.evaluate(feed, {
-        messages: stream.map(m => m.json),
+        messages: stream.map(m => m.delta),
         sort
       });
-      const mean = key =>
-        Math.round(stream.reduce((sum, m) => sum + m[key], 0) / stream.length);
+      // One update a second: bytes per update are bytes per second.
+      const mean = bytes =>
+        Math.round(
+          stream.slice(1).reduce((sum, m) => sum + bytes(m), 0) /
+            (stream.length - 1)
+        );
+      const full = mean(m => Buffer.byteLength(m.full));
+      const delta = mean(m => Buffer.byteLength(m.delta));
       results.scenarios[label] = {
         rows_shown: rows,
         first_render_ms: Math.round(times[0] * 100) / 100,
         per_update: stats(times.slice(1)),
         parse: stats(phases.slice(1).map(p => p[0])),
         script: stats(phases.slice(1).map(p => p[1])),
-        bytes_per_update: { json: mean('jsonBytes'), arrow: mean('arrowBytes') }
+        bytes_per_second: {
+          delta_json: delta,
+          whole_cluster_json: full,
+          whole_cluster_arrow: mean(m => m.arrow_bytes),
+          delta_vs_whole: Math.round((delta / full) * 1000) / 1000
+        }
       };
     }
     console.log(JSON.stringify(results, null, 2));

@@ -19,6 +19,7 @@ WORKER_ROW_FIELDS: dict[str, str] = {
     "nthreads": "int64",
     "memory_limit": "int64",
     "memory": "int64",
+    "memory_peak": "int64",
     "managed_bytes": "int64",
     "spilled_bytes": "int64",
     "cpu": "float64",
@@ -47,6 +48,8 @@ def worker_row(address: str, info: Mapping[str, Any]) -> dict[str, Any]:
         "nthreads": int(info.get("nthreads") or 0),
         "memory_limit": int(info.get("memory_limit") or 0),
         "memory": int(metrics.get("memory") or 0),
+        # Reported by clustercraft's WorkerPeak plugin; 0 where a worker does not run it.
+        "memory_peak": int(metrics.get("memory_peak") or 0),
         "managed_bytes": int(metrics.get("managed_bytes") or 0),
         # "disk" is what actually left memory; dask's dashboard reports the same number.
         "spilled_bytes": int(spilled.get("disk") or 0),
@@ -83,3 +86,50 @@ def worker_rows_to_arrow(rows: Iterable[Mapping[str, Any]]) -> bytes:
     with pa.ipc.new_stream(sink, schema) as writer:
         writer.write_table(table)
     return sink.getvalue().to_pybytes()
+
+
+# A row counts as changed when any of these differ; last_seen moves on every heartbeat
+# and is not shown, so alone it would make every row "changed" every second.
+COMPARED_FIELDS = tuple(name for name in WORKER_ROW_FIELDS if name != "last_seen")
+
+
+def diff_rows(
+    sent: Mapping[str, Mapping[str, Any]],
+    rows: Iterable[Mapping[str, Any]],
+    fields: Iterable[str] = COMPARED_FIELDS,
+) -> tuple[list[Mapping[str, Any]], list[str]]:
+    """Rows that are new or changed against ``sent`` (keyed by address), and removed addresses."""
+    rows = list(rows)
+    fields = tuple(fields)
+    changed = [
+        row
+        for row in rows
+        if (old := sent.get(row["address"])) is None
+        or any(old.get(name) != row.get(name) for name in fields)
+    ]
+    present = {row["address"] for row in rows}
+    removed = [address for address in sent if address not in present]
+    return changed, removed
+
+
+def cluster_delta(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any] | None:
+    """What changed from one cluster object to the next, as the panel's push sends it.
+
+    ``{"type": "delta", "id", "cluster": {changed summary fields}, "upserted": [rows],
+    "removed": [addresses]}``, or None when nothing changed. Rows are keyed by address, as
+    the inline widget's deltas are.
+    """
+    summary = {
+        key: value for key, value in new.items() if key != "workers" and old.get(key) != value
+    }
+    sent = {row["address"]: row for row in old.get("workers") or []}
+    upserted, removed = diff_rows(sent, new.get("workers") or [])
+    if not (summary or upserted or removed):
+        return None
+    return {
+        "type": "delta",
+        "id": new["id"],
+        "cluster": summary,
+        "upserted": upserted,
+        "removed": removed,
+    }

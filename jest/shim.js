@@ -2,3 +2,16 @@
 if (typeof globalThis.DragEvent === 'undefined') {
   globalThis.DragEvent = class DragEvent extends MouseEvent {};
 }
+// @jupyterlab/ui-components' web components read media queries when imported.
+if (typeof window !== 'undefined' && typeof window.matchMedia !== 'function') {
+  window.matchMedia = query => ({
+    matches: false,
+    media: query,
+    onchange: null,
+    addListener: () => undefined,
+    removeListener: () => undefined,
+    addEventListener: () => undefined,
+    removeEventListener: () => undefined,
+    dispatchEvent: () => false
+  });
+}

@@ -2,38 +2,17 @@
  * The clusters the server manages, kept current from its push channel.
  * Views render this model and never fetch on their own.
  */
-import type { IDisposable } from '@lumino/disposable';
+import { DisposableDelegate, type IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { APIError, openEvents, requestAPI } from './api';
-import { IAdaptRange, ICluster } from './schema';
-
-/** What the server may push on `/clustercraft/clusters/events`. */
-export type ClusterEvent =
-  | { type: 'snapshot'; clusters: ICluster[] }
-  | { type: 'cluster'; cluster: ICluster }
-  | { type: 'removed'; id: string };
-
-/** The body of `POST /clustercraft/clusters`; omitted keys take the server's defaults. */
-export interface IClusterSpec {
-  name?: string;
-  n_workers?: number;
-  threads_per_worker?: number;
-  memory_limit?: number | string;
-  processes?: boolean;
-  adapt?: IAdaptRange;
-}
-
-/** The body of `PATCH /clustercraft/clusters/{id}`. */
-export type ScaleRequest =
-  { n_workers: number } | { adapt: IAdaptRange | null };
-
-/**
- * `idle`: not subscribed (panel hidden); `connecting`; `connected`: updates flow;
- * `unreachable`: the server or its clustercraft extension is not answering, retrying.
- */
-export type ConnectionState =
-  'idle' | 'connecting' | 'connected' | 'unreachable';
+import {
+  ClusterEvent,
+  ICluster,
+  IClusterRequest,
+  ScaleRequest
+} from './schema';
+import type { ConnectionState, IClusterModel } from './tokens';
 
 /** Retry delays of the push channel, in milliseconds. */
 export interface IBackoff {
@@ -55,7 +34,7 @@ export function compareClusters(a: ICluster, b: ICluster): number {
   );
 }
 
-export class ClusterModel implements IDisposable {
+export class ClusterModel implements IClusterModel, IDisposable {
   constructor(options: ClusterModel.IOptions = {}) {
     this._request = options.request ?? requestAPI;
     this._openEvents = options.openEvents ?? (() => openEvents());
@@ -136,6 +115,20 @@ export class ClusterModel implements IDisposable {
           this._changed.emit();
         }
         break;
+      case 'delta': {
+        const old = this._clusters.get(event.id);
+        if (old) {
+          const rows = new Map(old.workers.map(row => [row.address, row]));
+          for (const row of event.upserted) {
+            rows.set(row.address, row);
+          }
+          for (const address of event.removed) {
+            rows.delete(address);
+          }
+          this._set({ ...old, ...event.cluster, workers: [...rows.values()] });
+        }
+        break;
+      }
       case 'removed':
         if (this._clusters.delete(event.id)) {
           this._changed.emit();
@@ -144,36 +137,50 @@ export class ClusterModel implements IDisposable {
     }
   }
 
-  /** Subscribe to the push channel (the panel is visible). */
-  connect(): void {
+  /**
+   * Keep the push channel open until the returned handle is disposed: the panel
+   * holds one while visible, a launch while it follows its cluster.
+   */
+  subscribe(): IDisposable {
+    this._subscribers++;
     this._wanted = true;
-    if (this._socket || this._state === 'connecting' || this._retryTimer) {
-      return;
+    if (!this._socket && this._state !== 'connecting' && !this._retryTimer) {
+      void this._open();
     }
-    void this._open();
+    return new DisposableDelegate(() => {
+      this._subscribers--;
+      if (this._subscribers === 0) {
+        this._close();
+      }
+    });
   }
 
-  /** Unsubscribe (the panel is hidden). */
-  disconnect(): void {
-    this._wanted = false;
-    this._clearRetry();
-    if (this._socket) {
-      const socket = this._socket;
-      this._socket = null;
-      socket.onclose = null;
-      socket.onmessage = null;
-      socket.close();
-    }
-    this._setState('idle', null);
-  }
-
-  async create(spec: IClusterSpec): Promise<ICluster> {
+  async create(request: IClusterRequest): Promise<ICluster> {
     const cluster = await this._request<ICluster>('clusters', {
       method: 'POST',
-      body: JSON.stringify(spec)
+      body: JSON.stringify(request)
     });
     this.applyEvent({ type: 'cluster', cluster });
     return cluster;
+  }
+
+  /**
+   * Create a cluster and follow it over the push channel until all its workers
+   * run. `progress` sees every state on the way. After `timeout` ms a running
+   * cluster with fewer workers resolves; one still starting rejects.
+   */
+  async launch(
+    request: IClusterRequest,
+    progress: (cluster: ICluster) => void = () => undefined,
+    timeout = 120_000
+  ): Promise<ICluster> {
+    const subscription = this.subscribe();
+    try {
+      const created = await this.create(request);
+      return await this._whenReady(created, progress, timeout);
+    } finally {
+      subscription.dispose();
+    }
   }
 
   async scale(id: string, request: ScaleRequest): Promise<ICluster> {
@@ -181,6 +188,16 @@ export class ClusterModel implements IDisposable {
       method: 'PATCH',
       body: JSON.stringify(request)
     });
+    this.applyEvent({ type: 'cluster', cluster });
+    return cluster;
+  }
+
+  /** Start every worker's peak memory, and the memory-restart count, afresh. */
+  async resetPeaks(id: string): Promise<ICluster> {
+    const cluster = await this._request<ICluster>(
+      `${clusterPath(id)}/reset-peaks`,
+      { method: 'POST' }
+    );
     this.applyEvent({ type: 'cluster', cluster });
     return cluster;
   }
@@ -201,9 +218,77 @@ export class ClusterModel implements IDisposable {
     if (this._isDisposed) {
       return;
     }
-    this.disconnect();
+    this._close();
     this._isDisposed = true;
     Signal.clearData(this);
+  }
+
+  private _whenReady(
+    created: ICluster,
+    progress: (cluster: ICluster) => void,
+    timeout: number
+  ): Promise<ICluster> {
+    const wanted = created.requested_workers ?? created.n_workers;
+    const ready = (c: ICluster) =>
+      c.status === 'running' && c.n_workers >= wanted;
+    return new Promise<ICluster>((resolve, reject) => {
+      let latest = this._clusters.get(created.id) ?? created;
+      const finish = (error: Error | null) => {
+        clearTimeout(timer);
+        this._clusterChanged.disconnect(onCluster);
+        this._changed.disconnect(onMembership);
+        if (error) {
+          reject(error);
+        } else {
+          resolve(latest);
+        }
+      };
+      const check = () => {
+        if (ready(latest)) {
+          finish(null);
+        } else if (latest.status === 'lost' || latest.status === 'closing') {
+          finish(new Error(`cluster ${latest.name} is ${latest.status}`));
+        }
+      };
+      const onCluster = (_: unknown, cluster: ICluster) => {
+        if (cluster.id === created.id) {
+          latest = cluster;
+          progress(cluster);
+          check();
+        }
+      };
+      const onMembership = () => {
+        if (!this._clusters.has(created.id)) {
+          finish(new Error(`cluster ${latest.name} was shut down`));
+        }
+      };
+      const timer = setTimeout(() => {
+        // Running with fewer workers than asked for so far is still up.
+        finish(
+          latest.status === 'running'
+            ? null
+            : new Error(`cluster ${latest.name} did not start in time`)
+        );
+      }, timeout);
+      this._clusterChanged.connect(onCluster);
+      this._changed.connect(onMembership);
+      progress(latest);
+      check();
+    });
+  }
+
+  /** Close the push channel (nobody is subscribed). */
+  private _close(): void {
+    this._wanted = false;
+    this._clearRetry();
+    if (this._socket) {
+      const socket = this._socket;
+      this._socket = null;
+      socket.onclose = null;
+      socket.onmessage = null;
+      socket.close();
+    }
+    this._setState('idle', null);
   }
 
   /** Store a cluster; true when it is new. */
@@ -275,6 +360,7 @@ export class ClusterModel implements IDisposable {
   private _state: ConnectionState = 'idle';
   private _stateError: APIError | null = null;
   private _wanted = false;
+  private _subscribers = 0;
   private _socket: WebSocket | null = null;
   private _retryTimer: ReturnType<typeof setTimeout> | null = null;
   private _delay: number;

@@ -10,6 +10,8 @@ export interface IWorkerRow {
   nthreads: number;
   memory_limit: number;
   memory: number;
+  /** The worker process's peak memory since it started or since "Reset peaks"; 0: unknown. */
+  memory_peak: number;
   managed_bytes: number;
   spilled_bytes: number;
   cpu: number;
@@ -45,6 +47,10 @@ export interface ICluster {
   started: number;
   /** Why workers did not start (the scheduler still runs), else null. */
   error?: string | null;
+  /** Workers their nanny restarted for using too much memory (since start or "Reset peaks"). */
+  memory_restarts?: number;
+  /** How the workers' peaks were read: exact high-water marks, or sampled RSS; null: not at all. */
+  memory_peak_method?: 'hwm' | 'sampled' | null;
   workers: IWorkerRow[];
 }
 
@@ -55,6 +61,7 @@ export const WORKER_FIELDS: (keyof IWorkerRow)[] = [
   'nthreads',
   'memory_limit',
   'memory',
+  'memory_peak',
   'managed_bytes',
   'spilled_bytes',
   'cpu',
@@ -64,3 +71,38 @@ export const WORKER_FIELDS: (keyof IWorkerRow)[] = [
   'dashboard',
   'last_seen'
 ];
+
+/**
+ * The body of `POST /clustercraft/clusters`. The new-cluster form, the settings'
+ * defaults and a recommendation's Launch all speak it; omitted keys take the
+ * server's defaults.
+ */
+export interface IClusterRequest {
+  name?: string;
+  n_workers?: number;
+  threads_per_worker?: number;
+  memory_limit?: number | string;
+  processes?: boolean;
+  adapt?: IAdaptRange;
+}
+
+/** The body of `PATCH /clustercraft/clusters/{id}`. */
+export type ScaleRequest =
+  { n_workers: number } | { adapt: IAdaptRange | null };
+
+/**
+ * What the server pushes on `/clustercraft/clusters/events`: a snapshot, a
+ * cluster the subscriber has not seen yet, then only what changed (`delta`:
+ * changed summary fields, new or changed rows, removed addresses).
+ */
+export type ClusterEvent =
+  | { type: 'snapshot'; clusters: ICluster[] }
+  | { type: 'cluster'; cluster: ICluster }
+  | {
+      type: 'delta';
+      id: string;
+      cluster: Partial<ICluster>;
+      upserted: IWorkerRow[];
+      removed: string[];
+    }
+  | { type: 'removed'; id: string };

@@ -11,3 +11,6 @@ c.ServerApp.allow_root = True  # noqa: F821 (CI runs as root)
 
 # Clusters of this test server only: other servers on the machine must not be reattached.
 c.ClusterManager.runtime_dir = tempfile.mkdtemp(prefix="clustercraft-galata-")  # noqa: F821
+# An explicit size: "auto" would give each worker its share of the machine, and scaling a
+# cluster of such workers up is refused as overcommitting it.
+c.ClusterManager.default_memory_limit = "1 GiB"  # noqa: F821

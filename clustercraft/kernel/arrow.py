@@ -6,16 +6,12 @@ same stream), so the browser decodes both with the same code (src/arrow.ts).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pyarrow as pa
 
-from ..schema import WORKER_ROW_FIELDS, worker_rows_to_arrow
-
-# A row counts as changed when any of these differ; last_seen moves on every heartbeat
-# and is not shown, so alone it would make every row "changed" every second.
-COMPARED_FIELDS = tuple(name for name in WORKER_ROW_FIELDS if name != "last_seen")
+from ..schema import worker_rows_to_arrow
 
 TIMELINE_SCHEMA = pa.schema([("t", pa.float64()), ("rss", pa.int64())])
 # Points a timeline may have when it leaves the kernel: two per pixel of a wide chart.
@@ -27,24 +23,6 @@ encode_rows = worker_rows_to_arrow
 def decode_table(data: bytes | memoryview) -> list[dict[str, Any]]:
     """The rows of an Arrow IPC stream as dicts (the inverse of ``encode_rows``)."""
     return pa.ipc.open_stream(pa.py_buffer(data)).read_all().to_pylist()
-
-
-def diff_rows(
-    sent: Mapping[str, Mapping[str, Any]],
-    rows: Iterable[Mapping[str, Any]],
-    fields: Sequence[str] = COMPARED_FIELDS,
-) -> tuple[list[Mapping[str, Any]], list[str]]:
-    """Rows that are new or changed against ``sent`` (keyed by address), and removed addresses."""
-    rows = list(rows)
-    changed = [
-        row
-        for row in rows
-        if (old := sent.get(row["address"])) is None
-        or any(old[name] != row[name] for name in fields)
-    ]
-    present = {row["address"] for row in rows}
-    removed = [address for address in sent if address not in present]
-    return changed, removed
 
 
 def bound_timeline(

@@ -216,3 +216,71 @@ def _warnings(
             "covers the worker process only, so leave room for its children."
         )
     return warnings
+
+
+# ---------------------------------------------------------------- the verdict on a run
+
+FINE_RANGE = (0.4, 0.8)  # of the memory limit: a worker peak here is sized right
+RIGHT_FRACTION = 0.6  # the limit that would have been right puts the peak here
+SAMPLED_VERDICT_NOTE = " (peaks sampled: short spikes can be missed)"
+VERDICT_WORDS = {"fine": "fine", "oversized": "oversized", "at-risk": "at risk", "failed": "failed"}
+
+
+def verdict(cluster: dict) -> dict | None:
+    """The verdict on a run, from a cluster object (``workers`` rows with ``memory_peak``,
+    ``memory_restarts``): the largest worker peak against its limit, and the right limit.
+
+    Levels: failed on any memory restart; else fine with the peak at 40-80 % of the limit,
+    oversized below, at risk above. None while no worker reports a peak and none restarted.
+    src/verdict.ts words the same verdict for the browser; keep the two in step.
+    """
+    restarts = int(cluster.get("memory_restarts") or 0)
+    rows = cluster.get("workers") or []
+    top = max(rows, key=lambda r: (r.get("memory_peak") or 0, r["memory_limit"]), default={})
+    peak, limit = top.get("memory_peak") or 0, top.get("memory_limit") or 0
+    if not peak and not restarts:
+        return None
+    fraction = peak / limit if limit else None
+    if restarts:
+        level = "failed"
+    elif fraction is None:
+        level = "unlimited"
+    elif fraction > FINE_RANGE[1]:
+        level = "at-risk"
+    elif fraction < FINE_RANGE[0]:
+        level = "oversized"
+    else:
+        level = "fine"
+    # A restarted worker's own peak is gone with it: it needed more than its whole limit.
+    need = max(peak, limit) if restarts else peak
+    right = readable_size(need / RIGHT_FRACTION) if need else None
+    return {
+        "level": level,
+        "peak": peak,
+        "limit": limit,
+        "fraction": fraction,
+        "restarts": restarts,
+        "right_limit": right,
+        "text": _verdict_text(level, peak, limit, fraction, restarts, right)
+        + (SAMPLED_VERDICT_NOTE if cluster.get("memory_peak_method") == "sampled" else ""),
+    }
+
+
+def _verdict_text(level, peak, limit, fraction, restarts, right) -> str:
+    restart_text = f"{restarts} restart" + ("" if restarts == 1 else "s")
+    if not peak:
+        head = f"No worker peak known yet; {restart_text}"
+    elif fraction is None:
+        head = f"Largest worker peak {format_bytes(peak)}, no memory limit; {restart_text}"
+    else:
+        percent = math.floor(fraction * 100 + 0.5)  # as JavaScript's Math.round
+        head = (
+            f"Largest worker peak {format_bytes(peak)} = {percent} % of its "
+            f"{format_bytes(limit)} limit; {restart_text}"
+        )
+    tail = [VERDICT_WORDS[level]] if level in VERDICT_WORDS else []  # "unlimited": head says
+    if right:
+        tail.append(
+            ("at least " if level == "failed" else "") + f"{format_bytes(right)} would be right"
+        )
+    return " — ".join([head, "; ".join(tail)]) if tail else head

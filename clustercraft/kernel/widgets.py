@@ -7,6 +7,7 @@ mimebundle also carries a static HTML and text rendering, for frontends without 
 from __future__ import annotations
 
 import html
+import logging
 import threading
 import time
 from collections.abc import Mapping
@@ -17,8 +18,12 @@ from dask.utils import format_bytes
 from traitlets import Bytes, Dict, Unicode
 
 from .. import __version__
-from ..schema import worker_rows
-from .arrow import bound_timeline, diff_rows, encode_rows, encode_timeline
+from ..schema import diff_rows, worker_rows
+from ..worker_peak import MEMORY_RESTART_TOPIC, peak_method, plugin_registration, reset_message
+from .arrow import bound_timeline, encode_rows, encode_timeline
+from .sizing import verdict
+
+log = logging.getLogger("clustercraft")
 
 MODULE_NAME = "clustercraft"
 MODULE_VERSION = f"^{__version__}"  # the labextension registers its widgets under this version
@@ -50,7 +55,10 @@ class _Widget(ipywidgets.DOMWidget):
 
 
 class ClusterSource:
-    """Reads the scheduler's identity through a Client or a Dask cluster object."""
+    """Reads the scheduler's identity through a Client or a Dask cluster object.
+
+    Makes every worker report its own peak memory (the WorkerPeak plugin) to the scheduler.
+    """
 
     def __init__(self, client_or_cluster: Any) -> None:
         from distributed import Client
@@ -63,16 +71,40 @@ class ClusterSource:
             raise TypeError(
                 f"ClusterInfo needs a distributed.Client or a Dask cluster, not {type(client_or_cluster).__name__}"
             )
+        self.restarts_before_reset = 0
+        self.install_peaks()
 
     @property
     def closed(self) -> bool:
         owner = self.client if self.client is not None else self.cluster
         return str(getattr(owner.status, "name", owner.status)) in ("closing", "closed", "failed")
 
-    def identity(self) -> dict[str, Any]:
+    def call(self, op: str, **kwargs: Any) -> Any:
+        """Call one of the scheduler's handlers, e.g. ``call("identity")``."""
         if self.client is not None:
-            return self.client.sync(self.client.scheduler.identity, n_workers=-1)
-        return self.cluster.sync(self.cluster.scheduler_comm.identity, n_workers=-1)
+            return self.client.sync(getattr(self.client.scheduler, op), **kwargs)
+        return self.cluster.sync(getattr(self.cluster.scheduler_comm, op), **kwargs)
+
+    def identity(self) -> dict[str, Any]:
+        return self.call("identity", n_workers=-1)
+
+    def install_peaks(self) -> None:
+        try:
+            replies = self.call("register_worker_plugin", **plugin_registration())
+        except Exception as exc:
+            log.warning("clustercraft: worker peaks unavailable: %s", exc)
+            return
+        failed = [address for address, reply in replies.items() if reply["status"] != "OK"]
+        if failed:  # the plugin's setup failed there
+            log.warning("clustercraft: %d worker(s) cannot report their peak memory", len(failed))
+
+    def memory_restarts(self) -> int:
+        return len(self.call("events", topic=MEMORY_RESTART_TOPIC))
+
+    def reset_peaks(self) -> None:
+        """Start every worker's peak, and the memory-restart count, afresh."""
+        self.restarts_before_reset = self.memory_restarts()
+        self.call("broadcast", **reset_message())
 
     @property
     def dashboard_link(self) -> str | None:
@@ -99,6 +131,8 @@ class ClusterSource:
             "processes": any(row["nanny"] for row in rows),
             "adapt": None,
             "started": float(identity.get("started") or 0.0),
+            "memory_restarts": self.memory_restarts() - self.restarts_before_reset,
+            "memory_peak_method": peak_method(identity.get("workers", {})),
         }
         return summary, rows
 
@@ -199,6 +233,9 @@ class ClusterInfo(_Widget):
         kind = content.get("type")
         if kind == "snapshot":
             self.send_snapshot()
+        elif kind == "reset_peaks":
+            self.source.reset_peaks()
+            self.update()
         elif kind == "visible":
             if content.get("visible"):
                 self._visible.set()
@@ -216,6 +253,7 @@ WORKER_COLUMNS = (
     ("Worker", lambda r: r["name"]),
     ("Threads", lambda r: str(r["nthreads"])),
     ("Memory", lambda r: format_bytes(r["memory"])),
+    ("Peak", lambda r: format_bytes(r["memory_peak"]) if r["memory_peak"] else "-"),
     ("Memory limit", lambda r: format_bytes(r["memory_limit"]) if r["memory_limit"] else "none"),
     ("CPU", lambda r: f"{r['cpu']:.0f} %"),
     ("Status", lambda r: r["status"]),
@@ -230,6 +268,11 @@ def summary_line(summary: Mapping[str, Any]) -> str:
     )
 
 
+def verdict_line(summary: Mapping[str, Any], rows: list[Mapping[str, Any]]) -> str:
+    found = verdict({**summary, "workers": rows})
+    return found["text"] if found else ""
+
+
 def worker_table_text(summary: Mapping[str, Any], rows: list[Mapping[str, Any]]) -> str:
     table = [[name for name, _ in WORKER_COLUMNS]]
     table += [[cell(row) for _, cell in WORKER_COLUMNS] for row in rows]
@@ -238,7 +281,8 @@ def worker_table_text(summary: Mapping[str, Any], rows: list[Mapping[str, Any]])
         "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True))
         for line in table
     ]
-    return "\n".join([summary_line(summary), *(line.rstrip() for line in lines)])
+    head = [summary_line(summary), verdict_line(summary, rows)]
+    return "\n".join([*filter(None, head), *(line.rstrip() for line in lines)])
 
 
 def worker_table_html(summary: Mapping[str, Any], rows: list[Mapping[str, Any]]) -> str:
@@ -248,9 +292,11 @@ def worker_table_html(summary: Mapping[str, Any], rows: list[Mapping[str, Any]])
         "<tr>" + "".join(f"<td>{esc(cell(row))}</td>" for _, cell in WORKER_COLUMNS) + "</tr>"
         for row in rows
     )
+    lines = filter(None, [summary_line(summary), verdict_line(summary, rows)])
     return (
-        f"<div class='jp-ClusterCraft-staticTable'><p>{esc(summary_line(summary))}</p>"
-        f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+        "<div class='jp-ClusterCraft-staticTable'>"
+        + "".join(f"<p>{esc(line)}</p>" for line in lines)
+        + f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
     )
 
 

@@ -4,8 +4,9 @@
 runs a cluster (``distributed.LocalCluster`` unless the server configured another
 factory) and serves JSON lines on a Unix-domain socket:
 
-- requests ``{"req": n, "op": "snapshot"|"watch"|"scale"|"adapt"|"close", ...}`` answered by
-  ``{"req": n, "ok": true, "cluster": {...}}`` or ``{"req": n, "ok": false, "message": ...}``;
+- requests ``{"req": n, "op": "snapshot"|"watch"|"scale"|"adapt"|"reset_peaks"|"close", ...}``
+  answered by ``{"req": n, "ok": true, "cluster": {...}}`` or
+  ``{"req": n, "ok": false, "message": ...}``;
 - pushes ``{"event": "cluster", "cluster": {...}}`` whenever a worker joins or leaves or the
   status changes, and once a second to connections that asked to ``watch``.
 
@@ -57,11 +58,17 @@ from clustercraft.server.hoststate import (
     write_state,
 )
 from clustercraft.server.spec import Adapt, ClusterSpec
+from clustercraft.worker_peak import (
+    MEMORY_RESTART_TOPIC,
+    peak_method,
+    plugin_registration,
+    reset_message,
+)
 
 log = logging.getLogger("clustercraft.host")
 
 WATCH_INTERVAL = 1.0  # seconds between pushes to watching connections
-OWNER_OPS = ("scale", "adapt", "close")  # what only the owning server may ask
+OWNER_OPS = ("scale", "adapt", "reset_peaks", "close")  # what only the owning server may ask
 # The server proxies the dashboard from the address reported here; a hub's link template
 # (e.g. "{JUPYTERHUB_SERVICE_PREFIX}proxy/{port}/status") would hide where it really is.
 DIRECT_DASHBOARD_LINK = "{scheme}://{host}:{port}/status"
@@ -121,6 +128,7 @@ class ClusterHost:
         self.cluster = None
         self.adapt = self.spec.adapt
         self.requested = self.spec.n_workers
+        self.restarts_before_reset = 0  # memory restarts seen before the last reset_peaks
         self.connections: dict[asyncio.StreamWriter, bool] = {}  # writer -> watching
         self.owner: str = args.owner  # the launching server holds the host while it connects
         self.owner_writer: asyncio.StreamWriter | None = None
@@ -182,6 +190,8 @@ class ClusterHost:
         self.cluster = cluster
         # Worker joins are seen as they happen: the plugin is in before any worker starts.
         cluster.scheduler.add_plugin(WorkerEvents(self.push))
+        # Every worker, restarted ones too, reports its own peak memory in its heartbeat.
+        await cluster.scheduler.register_worker_plugin(None, **plugin_registration())
         self.write_state()
         if self.adapt:
             cluster.adapt(minimum=self.adapt.minimum, maximum=self.adapt.maximum)
@@ -310,8 +320,15 @@ class ClusterHost:
             else None,
             "started": self.started,
             "error": self.error,
+            "memory_restarts": self.memory_restarts() - self.restarts_before_reset,
+            "memory_peak_method": peak_method(workers),
             "workers": rows,
         }
+
+    def memory_restarts(self) -> int:
+        """Workers the nannies restarted for using too much memory, since the cluster started."""
+        scheduler = getattr(self.cluster, "scheduler", None)
+        return len(scheduler.get_events(MEMORY_RESTART_TOPIC)) if scheduler is not None else 0
 
     def push(self) -> None:
         """Send the state to every connection soon; changes in one tick go out once."""
@@ -387,6 +404,10 @@ class ClusterHost:
                 self.adapt = Adapt(int(request["minimum"]), int(request["maximum"]))
                 self.cluster.adapt(minimum=self.adapt.minimum, maximum=self.adapt.maximum)
             self.push()
+        elif op == "reset_peaks":
+            self.require_cluster()
+            self.restarts_before_reset = self.memory_restarts()
+            await self.cluster.scheduler.broadcast(**reset_message())
         elif op == "close":
             await self.close()
         elif op != "snapshot":

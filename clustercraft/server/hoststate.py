@@ -15,9 +15,11 @@ import contextlib
 import json
 import os
 import socket
+import stat
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import psutil
 
@@ -95,6 +97,41 @@ def write_state(path: str, state: HostState) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def require_private_dir(path: str) -> None:
+    """PermissionError unless ``path`` is a real directory of ours that nobody else can use.
+
+    Sockets and state files in it are trusted: a directory another local user owns, or may
+    write to, would let them answer for a host.
+    """
+    info = os.lstat(path)
+    if not stat.S_ISDIR(info.st_mode):
+        raise PermissionError(f"{path} is not a directory")
+    if info.st_uid != os.getuid():
+        raise PermissionError(f"{path} belongs to another user (uid {info.st_uid})")
+    if info.st_mode & 0o077:
+        raise PermissionError(f"{path} is open to other users (mode {info.st_mode & 0o777:o})")
+
+
+def checked_cluster(cluster: dict[str, Any]) -> dict[str, Any]:
+    """A cluster object from a host, with any link that is not http(s) dropped.
+
+    Hosts are our own processes, but their reply reaches an ``href`` in the browser.
+    """
+    cluster = dict(cluster)
+    if not _is_web_link(cluster.get("dashboard_link")):
+        cluster["dashboard_link"] = None
+    workers = cluster.get("workers")
+    if isinstance(workers, list) and any(not _is_web_link(w.get("dashboard")) for w in workers):
+        cluster["workers"] = [
+            w if _is_web_link(w.get("dashboard")) else {**w, "dashboard": None} for w in workers
+        ]
+    return cluster
+
+
+def _is_web_link(link: Any) -> bool:
+    return link is None or (isinstance(link, str) and urlsplit(link).scheme in ("http", "https"))
 
 
 def verified_host(pid: int | None, create_time: float | None, cluster_id: str):

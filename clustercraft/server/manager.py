@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import hashlib
 import json
 import os
 import secrets
@@ -37,8 +36,10 @@ from .hoststate import (
     HOST_MODULE,
     BadState,
     HostState,
+    checked_cluster,
     host_tree,
     read_state,
+    require_private_dir,
     verified_host,
     wait_gone,
 )
@@ -54,6 +55,7 @@ from .standby import StandbyPool
 
 Listener = Callable[[dict[str, Any]], None]
 SCAN_INTERVAL = 5.0  # seconds between looks for hosts whose server went away
+ATTACH_WAIT_ON_DELETE = 3.0  # seconds a starting host gets to answer a DELETE
 # sun_path holds 108 bytes; longer runtime paths get their sockets in a short private dir.
 MAX_SOCKET_PATH = 100
 DASHBOARD_PATH = "clustercraft/dashboard"  # under the server's base URL: dashboards by cluster id
@@ -65,6 +67,12 @@ class UnknownCluster(LookupError):
 
 class NameInUse(ValueError):
     """Another cluster already has this name (409)."""
+
+    field = "name"
+
+
+class CannotLaunch(RuntimeError):
+    """The server cannot start a host now, e.g. its runtime dir is not writable (503)."""
 
 
 @dataclass
@@ -264,17 +272,17 @@ class ClusterManager(LoggingConfigurable):
         spec = dataclasses.replace(spec, name=name)
         standby = self.standby.take(spec.to_json()) if self.standby_host else None
         cluster_id = standby[0] if standby else secrets.token_hex(4)
+        try:
+            socket_path = self._socket_path(cluster_id)
+            process = standby[1] if standby else self._spawn_host(cluster_id, spec)
+        except OSError as exc:  # nothing is listed: no ghost blocks the name
+            raise CannotLaunch(f"cannot start a cluster host: {exc}") from None
         record = HostRecord(
-            cluster_id,
-            name,
-            spec,
-            self._socket_path(cluster_id),
-            started=time.time(),
-            base_url=self.base_url,
+            cluster_id, name, spec, socket_path, started=time.time(), base_url=self.base_url
         )
         self.records[cluster_id] = record
-        record.process = standby[1] if standby else self._spawn_host(cluster_id, spec)
-        record.pid = record.process.pid
+        record.process = process
+        record.pid = process.pid
         with contextlib.suppress(psutil.Error):  # our child, not yet reaped: the pid is its own
             record.create_time = psutil.Process(record.pid).create_time()
         record.task = asyncio.ensure_future(self._run_launched(record))
@@ -283,13 +291,17 @@ class ClusterManager(LoggingConfigurable):
 
     async def scale(self, cluster_id: str, body: Any) -> dict[str, Any]:
         record = self._record(cluster_id)
-        request = validate_patch(body, self.limits, record.spec.memory_limit)
+        request = validate_patch(body, self.limits, self._memory_per_worker(record))
         if hasattr(request, "n_workers"):
             return await self._request(record, "scale", n=request.n_workers)
         adapt: Adapt | None = request.adapt
         if adapt is None:
             return await self._request(record, "adapt", minimum=None)
         return await self._request(record, "adapt", minimum=adapt.minimum, maximum=adapt.maximum)
+
+    async def reset_peaks(self, cluster_id: str) -> dict[str, Any]:
+        """Start every worker's peak memory, and the memory-restart count, afresh."""
+        return await self._request(self._record(cluster_id), "reset_peaks")
 
     async def delete(self, cluster_id: str) -> None:
         """Close the cluster; return once the host and all its processes are gone."""
@@ -300,9 +312,16 @@ class ClusterManager(LoggingConfigurable):
         record.status = "closing"
         self._notify(record)
         processes = host_tree(record.pid, record.create_time, record.id)
+        # A host still starting gets a moment to open its socket, then a SIGTERM (its
+        # handler closes the cluster), rather than the whole close timeout.
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(record.attached.wait(), ATTACH_WAIT_ON_DELETE)
         if record.connection is not None:
             with contextlib.suppress(Exception):
                 await self._request(record, "close", timeout=self.close_timeout)
+        elif processes:
+            with contextlib.suppress(psutil.Error):
+                processes[0].terminate()
         await wait_gone(processes, self.close_timeout)
         if record.process is not None:
             record.process.poll()  # reap it, so no zombie is left
@@ -314,6 +333,9 @@ class ClusterManager(LoggingConfigurable):
     async def start(self) -> None:
         """Adopt hosts a previous server left running, then keep adopting orphans."""
         os.makedirs(self.runtime_dir, mode=0o700, exist_ok=True)
+        if os.stat(self.runtime_dir).st_uid == os.getuid():
+            os.chmod(self.runtime_dir, 0o700)  # ours: close it if it was left open
+        require_private_dir(self.runtime_dir)
         await self._scan()
         self._scanner = asyncio.ensure_future(self._scan_loop())
 
@@ -446,6 +468,11 @@ class ClusterManager(LoggingConfigurable):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
             return None
+        try:
+            require_private_dir(os.path.dirname(state.socket))
+        except OSError as exc:
+            self.log.warning("clustercraft: not adopting %s: %s", state.id, exc)
+            return None
         return state
 
     async def _adopt(self, state: HostState) -> None:
@@ -489,7 +516,8 @@ class ClusterManager(LoggingConfigurable):
             return False
         finally:
             record.attached.set()
-        record.cluster = reply.get("cluster") or record.cluster
+        if reply.get("cluster"):
+            record.cluster = checked_cluster(reply["cluster"])
         return True
 
     async def _run_launched(self, record: HostRecord) -> None:
@@ -512,7 +540,7 @@ class ClusterManager(LoggingConfigurable):
 
     def _receive(self, record: HostRecord, message: dict[str, Any]) -> None:
         if message.get("cluster"):
-            record.cluster = message["cluster"]
+            record.cluster = checked_cluster(message["cluster"])
         if message.get("event") == "cluster":
             self._notify(record)
 
@@ -569,6 +597,13 @@ class ClusterManager(LoggingConfigurable):
 
     # ------------------------------------------------------------ helpers
 
+    def _memory_per_worker(self, record: HostRecord) -> int | None:
+        """The cluster's limit per worker; for "auto", what its workers really got."""
+        if record.spec.memory_limit:
+            return record.spec.memory_limit
+        rows = (record.cluster or {}).get("workers") or []
+        return max((row.get("memory_limit") or 0 for row in rows), default=0) or None
+
     def _forget(self, record: HostRecord) -> None:
         if self.records.pop(record.id, None) is not None:
             self._broadcast({"type": "removed", "id": record.id})
@@ -609,10 +644,18 @@ class ClusterManager(LoggingConfigurable):
         path = os.path.join(self.runtime_dir, f"{cluster_id}.sock")
         if len(path.encode()) <= MAX_SOCKET_PATH:
             return path
-        digest = hashlib.sha1(self.runtime_dir.encode()).hexdigest()[:12]
-        short_dir = os.path.join(tempfile.gettempdir(), f"clustercraft-{os.getuid()}-{digest}")
-        os.makedirs(short_dir, mode=0o700, exist_ok=True)
-        return os.path.join(short_dir, f"{cluster_id}.sock")
+        return os.path.join(self._short_socket_dir, f"{cluster_id}.sock")
+
+    @cached_property
+    def _short_socket_dir(self) -> str:
+        """A private directory for sockets when the runtime path is too long for one.
+
+        Its name is random (mkdtemp creates it 0700, failing if anything is there), so no
+        other local user can create it first and answer for our hosts.
+        """
+        path = tempfile.mkdtemp(prefix=f"clustercraft-{os.getuid()}-")
+        require_private_dir(path)
+        return path
 
 
 def proxied_dashboard_link(base_url: str, cluster_id: str, cluster: dict[str, Any]) -> str | None:

@@ -13,12 +13,12 @@ from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.utils import url_path_join
 from tornado import websocket
 
-from clustercraft.schema import ARROW_STREAM_MIME, worker_rows_to_arrow
+from clustercraft.schema import ARROW_STREAM_MIME, cluster_delta, worker_rows_to_arrow
 from clustercraft.server.spec import SpecError
 
 from .connection import ClusterUnavailable
 from .dashboard import DashboardHandler
-from .manager import DASHBOARD_PATH, ClusterManager, NameInUse, UnknownCluster
+from .manager import DASHBOARD_PATH, CannotLaunch, ClusterManager, NameInUse, UnknownCluster
 
 AUTH_RESOURCE = "clustercraft"
 MANAGER_SETTING = "clustercraft_manager"
@@ -28,6 +28,7 @@ ERROR_STATUS: dict[type[Exception], int] = {
     UnknownCluster: 404,
     NameInUse: 409,
     ClusterUnavailable: 409,
+    CannotLaunch: 503,
 }
 
 
@@ -68,6 +69,8 @@ class ClusterCraftHandler(APIHandler):
             return json.loads(self.request.body or b"")
         except (ValueError, UnicodeDecodeError):
             raise SpecError("the request body is not valid JSON", None) from None
+        except RecursionError:
+            raise SpecError("the request body is nested too deeply", None) from None
 
     def write_json(self, data: Any, status: int = 200) -> None:
         self.set_status(status)
@@ -131,8 +134,21 @@ class WorkersHandler(ClusterCraftHandler):
             self.write_json(rows)
 
 
+class ResetPeaksHandler(ClusterCraftHandler):
+    @tornado.web.authenticated
+    @authorized
+    @client_errors
+    async def post(self, cluster_id: str) -> None:
+        self.write_json(await self.manager.reset_peaks(cluster_id))
+
+
 class ClusterEventsHandler(JupyterHandler, websocket.WebSocketHandler):
-    """Push channel: a snapshot on connect, then every cluster change; connecting subscribes."""
+    """Push channel: a snapshot on connect, then what changed; connecting subscribes.
+
+    A cluster this subscriber has not seen goes whole (``{"type": "cluster"}``); after that
+    only its changed summary fields and worker rows (``{"type": "delta"}``, see
+    ``cluster_delta``), so a 1,000-worker cluster does not resend every row each second.
+    """
 
     auth_resource = AUTH_RESOURCE
 
@@ -158,8 +174,10 @@ class ClusterEventsHandler(JupyterHandler, websocket.WebSocketHandler):
     async def open(self, *args: Any, **kwargs: Any) -> None:
         # Changes seen while the snapshot is gathered are held back and sent after it.
         self.backlog: list[dict[str, Any]] | None = []
+        self.seen: dict[str, dict[str, Any]] = {}  # cluster id -> what this subscriber has
         self.manager.subscribe(self.send)
         clusters = await self.manager.list()
+        self.seen = {cluster["id"]: cluster for cluster in clusters}
         self.write_message(json.dumps({"type": "snapshot", "clusters": clusters}))
         backlog, self.backlog = self.backlog, None
         for message in backlog or []:
@@ -169,10 +187,23 @@ class ClusterEventsHandler(JupyterHandler, websocket.WebSocketHandler):
         if self.backlog is not None:
             self.backlog.append(message)
             return
+        message = self.changes(message)
+        if message is None:
+            return
         try:
             self.write_message(json.dumps(message))
         except websocket.WebSocketClosedError:
             self.manager.unsubscribe(self.send)
+
+    def changes(self, message: dict[str, Any]) -> dict[str, Any] | None:
+        """The message this subscriber needs: a delta against what it has, or None."""
+        if message["type"] == "removed":
+            self.seen.pop(message["id"], None)
+            return message
+        cluster = message["cluster"]
+        previous = self.seen.get(cluster["id"])
+        self.seen[cluster["id"]] = cluster
+        return message if previous is None else cluster_delta(previous, cluster)
 
     def on_message(self, message: str | bytes) -> None:
         pass  # connecting is subscribing; nothing to hear from the client
@@ -190,6 +221,7 @@ def route_table() -> list[tuple]:
         (url_path_join(base, "events"), ClusterEventsHandler),
         (url_path_join(base, cluster_id), ClusterHandler),
         (url_path_join(base, cluster_id, "workers"), WorkersHandler),
+        (url_path_join(base, cluster_id, "reset-peaks"), ResetPeaksHandler),
         (
             url_path_join("/", DASHBOARD_PATH, cluster_id) + r"(?P<path>/.*)?",
             DashboardHandler,

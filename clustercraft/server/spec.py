@@ -15,6 +15,8 @@ from dask.utils import format_bytes, parse_bytes
 
 MAX_NAME_LENGTH = 64
 MIN_MEMORY_LIMIT = 256 * 2**20  # bytes per worker
+MAX_MEMORY_LIMIT = 2**60  # bytes per worker: an exbibyte, past any machine
+MAX_MEMORY_TEXT = 32  # characters of a memory size like "1.5 TiB"
 
 
 class SpecError(ValueError):
@@ -150,7 +152,13 @@ def _require_object(body: Any) -> dict[str, Any]:
 def _reject_unknown(body: Mapping[str, Any], known: Iterable[str]) -> None:
     for key in body:
         if key not in known:
-            raise SpecError(f"unknown field {key!r}; known: {', '.join(known)}", str(key)[:64])
+            shown = _shorten(str(key))
+            raise SpecError(f"unknown field {shown!r}; known: {', '.join(known)}", shown)
+
+
+def _shorten(text: str, limit: int = 64) -> str:
+    """Input echoed in a message: never more than ``limit`` characters of it."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _int(value: Any, field_name: str, minimum: int) -> int:
@@ -170,7 +178,7 @@ def _at_most(value: int, limit: int | None, field_name: str, what: str) -> None:
 def _name(value: Any) -> str:
     if not isinstance(value, str):
         raise SpecError("name must be a string", "name")
-    name = value.strip()
+    name = unicodedata.normalize("NFC", value.strip())  # "café" is one name however typed
     if not name:
         raise SpecError("name must not be empty", "name")
     if len(name) > MAX_NAME_LENGTH:
@@ -188,12 +196,20 @@ def _memory(value: Any) -> int | None:
             'memory_limit must be a byte count or a string like "4 GiB"', "memory_limit"
         )
     if isinstance(value, str):
+        unreadable = SpecError(
+            f"memory_limit: cannot read {_shorten(value, 40)!r} as bytes", "memory_limit"
+        )
+        # "GB" alone is not a size (dask would read it as 1 GB); nor are 10 MB of digits.
+        if len(value) > MAX_MEMORY_TEXT or not any(char.isdigit() for char in value):
+            raise unreadable
         try:
             value = parse_bytes(value)
-        except (ValueError, TypeError):
-            raise SpecError(
-                f"memory_limit: cannot read {value[:40]!r} as bytes", "memory_limit"
-            ) from None
+        except (ValueError, TypeError, OverflowError):  # "1e400" overflows
+            raise unreadable from None
+    if value > MAX_MEMORY_LIMIT:  # also keeps a 401-digit integer from reaching float()
+        raise SpecError(
+            f"memory_limit must be at most {format_bytes(MAX_MEMORY_LIMIT)}", "memory_limit"
+        )
     if not math.isfinite(value) or value <= 0:
         raise SpecError("memory_limit must be more than 0 bytes", "memory_limit")
     if value < MIN_MEMORY_LIMIT:

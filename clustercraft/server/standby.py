@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import secrets
 import subprocess
 from collections.abc import Callable
@@ -22,6 +23,8 @@ REFILL_DELAY = 0.5  # seconds between checks that no cluster is starting
 REFILL_CHECKS = 60
 EXIT_TIMEOUT = 5.0  # seconds a stopped standby gets before SIGKILL
 IDLE_SECONDS = 30.0  # a standby nobody may need any more is stopped after this
+
+log = logging.getLogger("clustercraft.standby")
 
 
 class StandbyPool:
@@ -47,7 +50,11 @@ class StandbyPool:
         self._cancel_idle()
         if self.host is None or self.host[1].poll() is not None:
             cluster_id = secrets.token_hex(4)
-            self.host = (cluster_id, self.spawn(cluster_id))
+            try:
+                self.host = (cluster_id, self.spawn(cluster_id))
+            except OSError:  # no standby; New cluster will start cold and say why it cannot
+                log.warning("clustercraft: cannot start a standby host", exc_info=True)
+                self.host = None
 
     def take(self, spec: dict[str, Any]) -> tuple[str, subprocess.Popen] | None:
         """Hand ``spec`` to the standby, if one is alive; refill once things are quiet."""

@@ -58,7 +58,8 @@ async def test_create_reports_workers_and_rows_agree_with_the_scheduler(clusters
 
 
 async def test_scale_up_down_then_adapt_and_stop_adapting(clusters):
-    created = await clusters.create(n_workers=1, processes=False)
+    # An explicit limit: "auto" gives one worker the whole machine, and 3 of those overcommit.
+    created = await clusters.create(n_workers=1, processes=False, memory_limit="1 GiB")
     cluster_id = created["id"]
     await clusters.wait_for(cluster_id, lambda c: c["status"] == "running")
 

@@ -32,6 +32,15 @@ BAD_CREATE_BODIES = [
     pytest.param(
         {"n_workers": 2, "memory_limit": "1 PiB"}, "memory_limit", id="memory-over-machine"
     ),
+    pytest.param({"memory_limit": "1e400"}, "memory_limit", id="memory-overflows-float"),
+    pytest.param({"memory_limit": "1e999kB"}, "memory_limit", id="memory-overflows-with-unit"),
+    pytest.param({"memory_limit": "9" * 10_000_000}, "memory_limit", id="memory-10MB-of-digits"),
+    pytest.param({"memory_limit": 10**400}, "memory_limit", id="memory-401-digit-integer"),
+    pytest.param({"memory_limit": "GB"}, "memory_limit", id="memory-unit-without-number"),
+    pytest.param(b"[" * 100_000 + b"]" * 100_000, None, id="body-nested-100000-deep"),
+    pytest.param(
+        b'{"adapt": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", None, id="adapt-nested-deep"
+    ),
     pytest.param({"processes": "yes"}, "processes", id="processes-string"),
     pytest.param({"name": "x" * 65}, "name", id="name-too-long"),
     pytest.param({"name": "bad\nname"}, "name", id="name-control-char"),
@@ -100,3 +109,61 @@ def test_good_patches():
     assert validate_patch({"n_workers": 0}).n_workers == 0
     assert validate_patch({"adapt": None}).adapt is None
     assert validate_patch({"adapt": {"minimum": 0, "maximum": 3}}).adapt.maximum == 3
+
+
+async def test_an_unknown_field_is_never_echoed_whole(clusters):
+    key = "k" * 10_000_000
+    response = await clusters.request("POST", body={key: 1})
+    assert response.code == 400
+    assert len(response.body) < 1_000
+    reply = json.loads(response.body)
+    assert reply["field"].startswith("kkk") and len(reply["field"]) <= 64
+
+
+async def test_a_name_in_use_is_409_naming_name_however_it_is_typed(clusters):
+    nfc, nfd = "caf\u00e9", "cafe\u0301"
+    assert nfc != nfd
+    created = await clusters.create(name=nfc, n_workers=1, processes=False)
+    assert created["name"] == nfc
+    response = await clusters.request("POST", body={"name": nfd, "n_workers": 1})
+    assert response.code == 409
+    assert json.loads(response.body)["field"] == "name"
+    await clusters.request("DELETE", created["id"])
+
+
+async def test_scaling_obeys_the_same_memory_limit_as_creating(clusters):
+    """An "auto" limit gives each worker a share of the machine; scaling past it is refused."""
+    created = await clusters.create(n_workers=1, processes=False)
+    cluster = await clusters.wait_for(created["id"], lambda c: c["status"] == "running")
+    per_worker = cluster["workers"][0]["memory_limit"]
+    too_many = clusters.manager.limits.max_total_memory // per_worker + 1
+    response = await clusters.request("PATCH", created["id"], body={"n_workers": too_many})
+    assert response.code == 400, response.body
+    assert json.loads(response.body)["field"] == "n_workers"
+    assert (await clusters.get(created["id"]))["requested_workers"] == 1
+    await clusters.request("DELETE", created["id"])
+
+
+async def test_an_unwritable_runtime_dir_is_a_clear_error_and_leaves_no_ghost(
+    clusters, jp_ws_fetch, tmp_path
+):
+    manager = clusters.manager
+    runtime_dir = manager.runtime_dir
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")  # root writes anywhere, but never inside a file
+    manager.runtime_dir = str(blocker / "clustercraft")
+    try:
+        response = await clusters.request("POST", body={"name": "ghost", "n_workers": 1})
+        assert response.code == 503
+        assert "cannot start a cluster host" in json.loads(response.body)["message"]
+        assert manager.records == {}
+        # The push channel still opens: the standby it would start fails quietly.
+        ws = await jp_ws_fetch("clustercraft", "clusters", "events")
+        assert json.loads(await ws.read_message()) == {"type": "snapshot", "clusters": []}
+        assert manager.standby.host is None
+        ws.close()
+    finally:
+        manager.runtime_dir = runtime_dir
+    response = await clusters.request("POST", body={"name": "ghost", "n_workers": 1})
+    assert response.code == 201  # the name was never taken
+    await clusters.request("DELETE", json.loads(response.body)["id"])

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from clustercraft.kernel import sizing
@@ -92,3 +95,41 @@ def test_rationale_says_why() -> None:
     reasons = r.rationale.splitlines()  # one per line: need, limit and factor, threads, count
     assert [line.split()[0] for line in reasons] == ["Need", "Memory", "1", "4"]
     assert set(r.to_dict()) >= {"n_workers", "threads_per_worker", "memory_limit", "rationale"}
+
+
+# The same cases src/__tests__/verdict.spec.ts checks against the browser's verdict.
+VERDICT_CASES = json.loads(
+    (Path(__file__).parents[2] / "src" / "__tests__" / "data" / "verdicts.json").read_text()
+)
+
+
+@pytest.mark.parametrize("case", VERDICT_CASES, ids=[case["name"] for case in VERDICT_CASES])
+def test_verdict_words_each_case_as_the_browser_does(case: dict) -> None:
+    found = sizing.verdict(case["cluster"])
+    if case["level"] is None:
+        assert found is None
+        return
+    assert (found["level"], found["right_limit"], found["text"]) == (
+        case["level"],
+        case["right_limit"],
+        case["text"],
+    )
+
+
+def test_verdict_of_the_issue_example() -> None:
+    cluster = {
+        "memory_restarts": 0,
+        "workers": [
+            {"memory_peak": int(1.6 * GiB), "memory_limit": 3 * GiB},
+            {"memory_peak": 1 * GiB, "memory_limit": 3 * GiB},
+        ],
+    }
+    found = sizing.verdict(cluster)
+    assert found["text"] == (
+        "Largest worker peak 1.60 GiB = 53 % of its 3.00 GiB limit; 0 restarts"
+        " — fine; 2.75 GiB would be right"
+    )
+    # One memory restart fails the run, and the right limit is above the whole limit.
+    found = sizing.verdict({**cluster, "memory_restarts": 1})
+    assert found["level"] == "failed"
+    assert found["right_limit"] == 5 * GiB  # 3 GiB / 0.6

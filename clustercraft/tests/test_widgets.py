@@ -6,20 +6,15 @@ from __future__ import annotations
 import threading
 import time
 
+import numpy as np
 import pytest
 from distributed import Client, LocalCluster
 
-from clustercraft.kernel.arrow import (
-    COMPARED_FIELDS,
-    bound_timeline,
-    decode_table,
-    diff_rows,
-    encode_rows,
-    encode_timeline,
-)
-from clustercraft.kernel.meter import PeakMeter
+from clustercraft.kernel.arrow import bound_timeline, decode_table, encode_rows, encode_timeline
+from clustercraft.kernel.meter import PeakMeter, read_status
 from clustercraft.kernel.widgets import ClusterInfo, PeakReportWidget
-from clustercraft.schema import WORKER_ROW_FIELDS, worker_rows
+from clustercraft.schema import COMPARED_FIELDS, WORKER_ROW_FIELDS, diff_rows, worker_rows
+from clustercraft.tests.groundtruth import MiB, tolerance
 
 
 @pytest.fixture(scope="module")
@@ -121,6 +116,40 @@ def test_cluster_info_mimebundle_has_static_fallbacks(client):
         assert "<th>Worker</th>" in bundle["text/html"]
         assert bundle["text/html"].count("<tr>") == 3  # header + 2 workers
         assert "2 workers" in bundle["text/plain"]
+    finally:
+        widget.close()
+
+
+def test_cluster_info_rows_carry_each_workers_peak_and_reset_peaks_resets_it(client):
+    widget = ClusterInfo(client, interval=None)
+    sent = Sent(widget)
+    try:
+        # These workers are threads of this process, so their peak is this process's.
+        widget._on_frontend_msg(widget, {"type": "reset_peaks"}, [])
+        block = np.ones(200 * MiB // 8)
+        truth = read_status()["VmRSS"]
+        del block
+
+        def peaks() -> list[int]:
+            widget.update()
+            return [row["memory_peak"] for row in widget.sent.values()]
+
+        deadline = time.monotonic() + 10
+        while min(peaks()) < truth - tolerance(truth):
+            assert time.monotonic() < deadline, (peaks(), truth)
+            time.sleep(0.05)
+        assert all(abs(peak - truth) <= tolerance(truth) for peak in peaks()), (peaks(), truth)
+        assert widget.current_summary["memory_restarts"] == 0
+        assert widget.current_summary["memory_peak_method"] == "hwm"
+        assert "Peak" in widget.text().splitlines()[2]
+        assert "Largest worker peak " in widget.text()
+
+        widget._on_frontend_msg(widget, {"type": "reset_peaks"}, [])
+        content, buffers = sent.messages[-1]
+        assert content["type"] == "delta"
+        delivered = decode_table(buffers[0])
+        assert len(delivered) == 2
+        assert all(row["memory_peak"] < truth - 100 * MiB for row in delivered)
     finally:
         widget.close()
 

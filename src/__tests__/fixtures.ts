@@ -13,6 +13,7 @@ export function worker(
     nthreads: 1,
     memory_limit: 4 * GiB,
     memory: GiB,
+    memory_peak: 2 * GiB,
     managed_bytes: GiB / 2,
     spilled_bytes: 0,
     cpu: 2,

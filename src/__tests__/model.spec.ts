@@ -69,6 +69,29 @@ describe('ClusterModel applying pushed messages', () => {
   });
 });
 
+describe('ClusterModel applying deltas', () => {
+  it('merges changed summary fields and rows by address, drops removed ones', () => {
+    const model = new ClusterModel({ request: jest.fn() });
+    model.applyEvent({ type: 'cluster', cluster: cluster('a') });
+    const [first, second] = model.get('a')!.workers;
+    const changed: string[] = [];
+    model.clusterChanged.connect((_, c) => changed.push(c.id));
+    model.applyEvent({
+      type: 'delta',
+      id: 'a',
+      cluster: { memory_used: 7, n_workers: 1 },
+      upserted: [{ ...first, memory: 7 }],
+      removed: [second.address]
+    });
+    const merged = model.get('a')!;
+    expect(merged.memory_used).toBe(7);
+    expect(merged.n_workers).toBe(1);
+    expect(merged.name).toBe('cluster-a');
+    expect(merged.workers).toEqual([{ ...first, memory: 7 }]);
+    expect(changed).toEqual(['a']);
+  });
+});
+
 describe('ClusterModel sorting and resolving', () => {
   it('orders cards oldest first, then by natural name', () => {
     const model = new ClusterModel({ request: jest.fn() });
@@ -110,7 +133,7 @@ describe('ClusterModel talking to the server', () => {
       request,
       openEvents: () => socket as unknown as WebSocket
     });
-    model.connect();
+    const subscription = model.subscribe();
     await flush();
     expect(request).toHaveBeenCalledWith('clusters');
     expect(model.clusters.map(c => c.id)).toEqual(['a']);
@@ -119,7 +142,7 @@ describe('ClusterModel talking to the server', () => {
     socket.push({ type: 'cluster', cluster: cluster('b') });
     socket.push({ type: 'removed', id: 'a' });
     expect(model.clusters.map(c => c.id)).toEqual(['b']);
-    model.disconnect();
+    subscription.dispose();
     expect(socket.closed).toBe(true);
     expect(model.state).toBe('idle');
   });
@@ -132,7 +155,7 @@ describe('ClusterModel talking to the server', () => {
       openEvents: () => new FakeSocket() as unknown as WebSocket,
       backoff: { initial: 100, maximum: 400 }
     });
-    model.connect();
+    const subscription = model.subscribe();
     await jest.advanceTimersByTimeAsync(0);
     expect(model.state).toBe('unreachable');
     expect(model.stateError!.status).toBe(404);
@@ -144,7 +167,7 @@ describe('ClusterModel talking to the server', () => {
     await jest.advanceTimersByTimeAsync(1);
     expect(request).toHaveBeenCalledTimes(3);
     // Hidden panel: no more requests.
-    model.disconnect();
+    subscription.dispose();
     await jest.advanceTimersByTimeAsync(10000);
     expect(request).toHaveBeenCalledTimes(3);
   });
@@ -185,5 +208,76 @@ describe('ClusterModel talking to the server', () => {
       field: 'memory_limit'
     });
     expect(model.clusters).toEqual([]);
+  });
+});
+
+describe('ClusterModel.launch', () => {
+  /** A model whose server answers the POST with `created` and pushes over a fake socket. */
+  function launching(created: ReturnType<typeof cluster>) {
+    const socket = new FakeSocket();
+    const request = jest.fn(async (path: string) =>
+      path === 'clusters' ? [] : created
+    );
+    request.mockImplementation(async (path: string, init?: any) =>
+      init?.method === 'POST' ? created : []
+    );
+    const model = new ClusterModel({
+      request: request as any,
+      openEvents: () => socket as unknown as WebSocket
+    });
+    return { model, socket, request };
+  }
+
+  it('POSTs once and follows pushes (no polling) until every worker runs', async () => {
+    const created = cluster('c9', {
+      status: 'starting',
+      n_workers: 0,
+      requested_workers: 2
+    });
+    const { model, socket, request } = launching(created);
+    const seen: number[] = [];
+    const launched = model.launch({ n_workers: 2 }, c =>
+      seen.push(c.n_workers)
+    );
+    await flush();
+    socket.onopen!();
+    socket.push({ type: 'cluster', cluster: { ...created, n_workers: 1 } });
+    socket.push({
+      type: 'cluster',
+      cluster: { ...created, status: 'running', n_workers: 2 }
+    });
+    const result = await launched;
+    expect(result.n_workers).toBe(2);
+    expect(seen).toEqual([0, 1, 2]);
+    const posts = request.mock.calls.filter(
+      ([, init]: any[]) => init?.method === 'POST'
+    );
+    expect(posts).toHaveLength(1);
+    expect(
+      request.mock.calls.every(([path]: any[]) => path === 'clusters')
+    ).toBe(true);
+    // The launch's subscription is let go: the channel closes again.
+    expect(socket.closed).toBe(true);
+    expect(model.state).toBe('idle');
+  });
+
+  it('keeps the channel open for the panel after the launch lets go', async () => {
+    const created = cluster('c7', { status: 'running' });
+    const { model, socket } = launching(created);
+    const panel = model.subscribe();
+    await flush();
+    await model.launch({ n_workers: 1 });
+    expect(socket.closed).toBe(false);
+    panel.dispose();
+    expect(socket.closed).toBe(true);
+  });
+
+  it('fails when the cluster is lost', async () => {
+    const created = cluster('c8', { status: 'starting', n_workers: 0 });
+    const { model, socket } = launching(created);
+    const launched = model.launch({ n_workers: 1 });
+    await flush();
+    socket.push({ type: 'cluster', cluster: { ...created, status: 'lost' } });
+    await expect(launched).rejects.toThrow(/lost/);
   });
 });

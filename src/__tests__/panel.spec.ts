@@ -133,15 +133,15 @@ describe('ClusterPanel', () => {
   it('says once that the server extension is missing', async () => {
     jest.useFakeTimers();
     const request = jest.fn().mockRejectedValue(new APIError('Not Found', 404));
-    const { model, panel } = setUp(request);
-    model.connect();
+    const { panel } = setUp(request);
+    const subscription = panel.model.subscribe();
     await jest.advanceTimersByTimeAsync(0);
     const status = panel.node.querySelector(
       '.jp-ClusterCraft-connection'
     ) as HTMLElement;
     expect(status.hidden).toBe(false);
     expect(status.textContent).toContain('server extension is not enabled');
-    model.disconnect();
+    subscription.dispose();
     expect(status.hidden).toBe(true);
     jest.useRealTimers();
   });

@@ -37,6 +37,7 @@ describe('WorkersTable', () => {
       'Threads',
       'Memory',
       'Memory use',
+      'Peak',
       'CPU',
       'Status',
       'Last seen'
@@ -54,8 +55,10 @@ describe('WorkersTable', () => {
     expect(row.cells[0].textContent).toBe('0');
     expect(row.cells[0].title).toBe('tcp://127.0.0.1:40000');
     expect(row.cells[2].textContent).toBe('4.00 GiB');
-    expect(row.cells[4].textContent).toBe('12.3 %');
-    expect(row.cells[6].textContent).toBe('10 seconds ago');
+    expect(row.cells[4].textContent).toBe('2.00 GiB');
+    expect(row.cells[4].title).toBe('50 % of the memory limit');
+    expect(row.cells[5].textContent).toBe('12.3 %');
+    expect(row.cells[7].textContent).toBe('10 seconds ago');
     const bar = row.cells[3].querySelector('[role="meter"]') as HTMLElement;
     expect(bar.getAttribute('aria-valuenow')).toBe('25');
     expect(bar.getAttribute('data-level')).toBe('ok');
@@ -81,8 +84,8 @@ describe('WorkersTable', () => {
         r.target.nodeType === 1 ? r.target : r.target.parentNode
       )
     );
-    expect([...touched]).toEqual([before[7].cells[4]]);
-    expect(before[7].cells[4].textContent).toBe('99.0 %');
+    expect([...touched]).toEqual([before[7].cells[5]]);
+    expect(before[7].cells[5].textContent).toBe('99.0 %');
   });
 
   it('recolours the bar only when the memory level changes', () => {
@@ -110,7 +113,7 @@ describe('WorkersTable', () => {
       [worker(0, { cpu: 5 }), worker(1, { cpu: 50 }), worker(2, { cpu: 20 })],
       NOW
     );
-    const cpuHeader = table.node.tHead!.rows[0].cells[4];
+    const cpuHeader = table.node.tHead!.rows[0].cells[5];
     expect(cpuHeader.getAttribute('aria-sort')).toBe('none');
     cpuHeader.querySelector('button')!.click();
     expect(cpuHeader.getAttribute('aria-sort')).toBe('ascending');

@@ -14,7 +14,6 @@ import {
   peakIndex
 } from '../widgets/chart';
 import { ClusterInfoModel, ClusterInfoView } from '../widgets/clusterInfo';
-import { launchCluster } from '../widgets/launch';
 import {
   IPeakReport,
   PeakReportModel,
@@ -125,6 +124,21 @@ describe('ClusterInfoView', () => {
       type: 'visible',
       visible: false
     });
+  });
+
+  it('shows the verdict; Reset peaks asks the kernel to reset them', async () => {
+    const rows = [worker(0, { memory_peak: 3.5 * GiB }), worker(1)];
+    const { model, comm } = await clusterInfoModel(rows);
+    const view = new ClusterInfoView({ model } as any);
+    view.render();
+    const line = view.el.querySelector('.jp-ClusterCraft-verdict')!;
+    expect(line.getAttribute('data-level')).toBe('at-risk');
+    expect(line.textContent).toContain('= 88 % of its 4.00 GiB limit');
+    [...view.el.querySelectorAll('button')]
+      .find(b => b.textContent === 'Reset peaks')!
+      .click();
+    expect(comm.sent.at(-1)!.data.content).toEqual({ type: 'reset_peaks' });
+    view.remove();
   });
 
   it('applies a 1,000-worker delta and redraws every row', async () => {
@@ -308,46 +322,5 @@ describe('PeakReport widget', () => {
       view.el,
       'from dask.distributed import Client\nclient = Client("tcp://127.0.0.1:9999")'
     );
-  });
-});
-
-describe('launchCluster', () => {
-  it('POSTs the spec and follows the cluster until its workers run', async () => {
-    const states = [
-      { ...cluster('c9'), status: 'starting', n_workers: 0 },
-      { ...cluster('c9'), status: 'running', n_workers: 1 },
-      { ...cluster('c9'), status: 'running', n_workers: 2 }
-    ];
-    const calls: [string, any][] = [];
-    const request = jest.fn(async (path: string, init: any = {}) => {
-      calls.push([path, init]);
-      return states[calls.length - 1];
-    });
-    const seen: number[] = [];
-    const spec = { n_workers: 2, threads_per_worker: 1, memory_limit: GiB };
-    const result = await launchCluster(spec, c => seen.push(c.n_workers), {
-      request: request as any,
-      interval: 1
-    });
-    expect(result.n_workers).toBe(2);
-    expect(calls[0]).toEqual([
-      'clusters',
-      { method: 'POST', body: JSON.stringify(spec) }
-    ]);
-    expect(calls[1][0]).toBe('clusters/c9');
-    expect(seen).toEqual([0, 1, 2]);
-  });
-
-  it('fails when the cluster is lost', async () => {
-    const request = jest.fn(async () => ({ ...cluster('c8'), status: 'lost' }));
-    await expect(
-      launchCluster(
-        { n_workers: 1, threads_per_worker: 1, memory_limit: GiB },
-        undefined,
-        {
-          request: request as any
-        }
-      )
-    ).rejects.toThrow(/lost/);
   });
 });

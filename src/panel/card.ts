@@ -113,7 +113,16 @@ export class ClusterCard extends Widget {
     this._error.setAttribute('role', 'alert');
     this._error.hidden = true;
 
-    this.tables = new ClusterTables({ trans });
+    this.tables = new ClusterTables({
+      trans,
+      onResetPeaks: () => {
+        if (this._cluster) {
+          void commands.execute(CommandIDs.resetPeaks, {
+            id: this._cluster.id
+          });
+        }
+      }
+    });
     this.node.append(header, this._error, actions, this.tables.node);
   }
 

@@ -14,29 +14,22 @@ import { IConsoleTracker } from '@jupyterlab/console';
 import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
 import { TranslationBundle } from '@jupyterlab/translation';
 
-import { ClusterModel } from '../model';
-import { ICluster } from '../schema';
-import { CommandIDs } from '../tokens';
-import { ClusterPanel } from './panel';
-import { showScaleDialog } from './scaleDialog';
 import { clientCode } from '../code';
+import { ICluster } from '../schema';
+import { CommandIDs, IClusterCraftPanel, IClusterModel } from '../tokens';
+import { showScaleDialog } from './scaleDialog';
 
 export const PALETTE_CATEGORY = 'Dask clusters';
 
 export interface ICommandsOptions {
   app: JupyterFrontEnd;
-  model: ClusterModel;
-  panel: ClusterPanel;
+  model: IClusterModel;
+  panel: IClusterCraftPanel;
   trans: TranslationBundle;
-  /** Reveal the panel. */
-  activate: () => void;
   notebooks: INotebookTracker | null;
   consoles: IConsoleTracker | null;
   palette: ICommandPalette | null;
 }
-
-// Lives in ../code so that the inline widgets share it without this file's imports.
-export { clientCode };
 
 export function addCommands(options: ICommandsOptions): void {
   const { app, model, panel, trans, notebooks, consoles, palette } = options;
@@ -53,11 +46,16 @@ export function addCommands(options: ICommandsOptions): void {
   commands.addCommand(CommandIDs.newCluster, {
     label: trans.__('New Dask cluster'),
     caption: trans.__('Start a Dask cluster with the panel’s options'),
+    isEnabled: () => !panel.launching,
     execute: async () => {
-      options.activate();
+      panel.reveal();
       return panel.launch();
     }
   });
+
+  panel.launchingChanged.connect(() =>
+    commands.notifyCommandChanged(CommandIDs.newCluster)
+  );
 
   commands.addCommand(CommandIDs.scaleCluster, {
     label: trans.__('Scale Dask cluster'),
@@ -154,6 +152,24 @@ export function addCommands(options: ICommandsOptions): void {
     }
   });
 
+  commands.addCommand(CommandIDs.resetPeaks, {
+    label: trans.__('Reset Dask worker peaks'),
+    caption: trans.__(
+      'Start every worker’s peak memory and the memory-restart count afresh'
+    ),
+    isEnabled: live,
+    execute: async args => {
+      const cluster = target(args);
+      if (cluster) {
+        await model
+          .resetPeaks(cluster.id)
+          .catch(
+            report(trans.__('Could not reset the peaks of %1', cluster.name))
+          );
+      }
+    }
+  });
+
   if (palette) {
     const category = trans.__(PALETTE_CATEGORY);
     for (const command of [
@@ -161,7 +177,8 @@ export function addCommands(options: ICommandsOptions): void {
       CommandIDs.scaleCluster,
       CommandIDs.shutdownCluster,
       CommandIDs.insertClientCode,
-      CommandIDs.copyAddress
+      CommandIDs.copyAddress,
+      CommandIDs.resetPeaks
     ]) {
       palette.addItem({ command, category });
     }

@@ -6,7 +6,7 @@
 import { TranslationBundle } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
-import { IClusterSpec } from '../model';
+import { IClusterRequest } from '../schema';
 
 export const CLASS = {
   form: 'jp-ClusterCraft-form',
@@ -15,14 +15,6 @@ export const CLASS = {
   formError: 'jp-ClusterCraft-formError',
   invalid: 'jp-mod-invalid'
 };
-
-/** New-cluster defaults from the settings; `null` leaves it to the server. */
-export interface INewClusterDefaults {
-  n_workers?: number | null;
-  threads_per_worker?: number | null;
-  memory_limit?: string | null;
-  processes?: boolean | null;
-}
 
 type FieldName = 'name' | 'n_workers' | 'threads_per_worker' | 'memory_limit';
 
@@ -72,7 +64,7 @@ export class NewClusterForm extends Widget {
   }
 
   /** Fill the fields from the settings; empty fields take the server's defaults. */
-  setDefaults(defaults: INewClusterDefaults): void {
+  setDefaults(defaults: IClusterRequest): void {
     const text = (value: number | string | null | undefined) =>
       value === null || value === undefined ? '' : String(value);
     this._inputs.n_workers.value = text(defaults.n_workers);
@@ -88,8 +80,8 @@ export class NewClusterForm extends Widget {
   }
 
   /** The request body; empty fields are left out. */
-  get spec(): IClusterSpec {
-    const spec: IClusterSpec = {};
+  get request(): IClusterRequest {
+    const spec: IClusterRequest = {};
     const name = this._inputs.name.value.trim();
     if (name) {
       spec.name = name;

@@ -1,22 +1,25 @@
 /**
- * The "Dask clusters" sidebar panel: the New cluster button and form, the
- * connection state, and one card per cluster. Subscribed to the server's push
- * channel only while visible.
+ * The "Dask clusters" sidebar panel: a toolbar whose New cluster item runs the
+ * command, the new-cluster options, the connection state, and one card per
+ * cluster. Holds a subscription to the server's push channel only while visible.
  */
 import { TranslationBundle } from '@jupyterlab/translation';
+import { CommandToolbarButton, SidePanel } from '@jupyterlab/ui-components';
 import type { CommandRegistry } from '@lumino/commands';
+import type { IDisposable } from '@lumino/disposable';
 import type { Message } from '@lumino/messaging';
-import { Widget } from '@lumino/widgets';
+import { ISignal, Signal } from '@lumino/signaling';
+import { Panel, Widget } from '@lumino/widgets';
 
 import { APIError } from '../api';
-import { ClusterModel } from '../model';
-import { ICluster } from '../schema';
+import { ICluster, IClusterRequest } from '../schema';
+import { CommandIDs, IClusterModel } from '../tokens';
 import { ClusterCard } from './card';
-import { INewClusterDefaults, NewClusterForm } from './form';
+import { NewClusterForm } from './form';
 
 export const CLASS = {
   panel: 'jp-ClusterCraft-panel',
-  toolbar: 'jp-ClusterCraft-toolbar',
+  body: 'jp-ClusterCraft-body',
   newButton: 'jp-ClusterCraft-newButton',
   options: 'jp-ClusterCraft-options',
   connection: 'jp-ClusterCraft-connection',
@@ -24,26 +27,24 @@ export const CLASS = {
   empty: 'jp-ClusterCraft-empty'
 };
 
-export class ClusterPanel extends Widget {
+export class ClusterPanel extends SidePanel {
   constructor(options: ClusterPanel.IOptions) {
-    super();
+    // A plain content panel: the default accordion would give the body a title bar.
+    super({ translator: options.translator, content: new Panel() });
     this.addClass(CLASS.panel);
     const { model, trans, commands } = options;
     this.model = model;
-    this._trans = trans;
+    this._bundle = trans;
     this._commands = commands;
 
-    const toolbar = document.createElement('div');
-    toolbar.className = CLASS.toolbar;
-    this._newButton = document.createElement('button');
-    this._newButton.type = 'button';
-    this._newButton.className = `${CLASS.newButton} jp-mod-styled jp-mod-accept`;
-    this._newButton.textContent = trans.__('New cluster');
-    this._newButton.title = trans.__(
-      'Start a Dask cluster with the options below'
-    );
-    this._newButton.addEventListener('click', () => void this.launch());
-    toolbar.appendChild(this._newButton);
+    const newButton = new CommandToolbarButton({
+      commands,
+      id: CommandIDs.newCluster,
+      label: trans.__('New cluster'),
+      caption: trans.__('Start a Dask cluster with the options below')
+    });
+    newButton.addClass(CLASS.newButton);
+    this.toolbar.addItem('new-cluster', newButton);
 
     this.form = new NewClusterForm(trans);
     this.form.onSubmit = () => void this.launch();
@@ -66,13 +67,10 @@ export class ClusterPanel extends Widget {
       'No clusters yet. "New cluster" starts one.'
     );
 
-    this.node.append(
-      toolbar,
-      this._options,
-      this._connection,
-      this._empty,
-      this._cards
-    );
+    const body = new Widget();
+    body.addClass(CLASS.body);
+    body.node.append(this._options, this._connection, this._empty, this._cards);
+    this.addWidget(body);
 
     model.changed.connect(this._onMembership, this);
     model.clusterChanged.connect(this._onCluster, this);
@@ -80,11 +78,21 @@ export class ClusterPanel extends Widget {
     this._onMembership();
   }
 
-  readonly model: ClusterModel;
+  readonly model: IClusterModel;
   readonly form: NewClusterForm;
 
+  /** True while a New cluster request is on its way. */
+  get launching(): boolean {
+    return this._launching;
+  }
+
+  /** Emitted when `launching` changes (the command's enabled state follows it). */
+  get launchingChanged(): ISignal<this, boolean> {
+    return this._launchingChanged;
+  }
+
   /** Fill the form from the extension's settings. */
-  setDefaults(defaults: INewClusterDefaults): void {
+  setDefaults(defaults: IClusterRequest): void {
     this.form.setDefaults(defaults);
   }
 
@@ -94,9 +102,9 @@ export class ClusterPanel extends Widget {
    */
   async launch(): Promise<ICluster | null> {
     this.form.clearErrors();
-    this._newButton.disabled = true;
+    this._setLaunching(true);
     try {
-      return await this.model.create(this.form.spec);
+      return await this.model.create(this.form.request);
     } catch (error) {
       const apiError = error as APIError;
       if (apiError.field) {
@@ -105,7 +113,7 @@ export class ClusterPanel extends Widget {
       this.form.showError(apiError.message, apiError.field ?? null);
       return null;
     } finally {
-      this._newButton.disabled = false;
+      this._setLaunching(false);
     }
   }
 
@@ -118,26 +126,40 @@ export class ClusterPanel extends Widget {
     if (this.isDisposed) {
       return;
     }
-    this.model.disconnect();
+    this._unsubscribe();
     super.dispose();
   }
 
   protected onAfterShow(msg: Message): void {
-    this.model.connect();
+    this._subscribe();
   }
 
   protected onAfterHide(msg: Message): void {
-    this.model.disconnect();
+    this._unsubscribe();
   }
 
   protected onAfterAttach(msg: Message): void {
     if (this.isVisible) {
-      this.model.connect();
+      this._subscribe();
     }
   }
 
   protected onBeforeDetach(msg: Message): void {
-    this.model.disconnect();
+    this._unsubscribe();
+  }
+
+  private _subscribe(): void {
+    this._subscription ??= this.model.subscribe();
+  }
+
+  private _unsubscribe(): void {
+    this._subscription?.dispose();
+    this._subscription = null;
+  }
+
+  private _setLaunching(launching: boolean): void {
+    this._launching = launching;
+    this._launchingChanged.emit(launching);
   }
 
   /** Add and remove cards, in the model's order. */
@@ -156,7 +178,7 @@ export class ClusterPanel extends Widget {
       let card = this._cardsById.get(cluster.id);
       if (!card) {
         card = new ClusterCard({
-          trans: this._trans,
+          trans: this._bundle,
           commands: this._commands
         });
         this._cardsById.set(cluster.id, card);
@@ -175,12 +197,12 @@ export class ClusterPanel extends Widget {
       clusters.length > 0 || this.model.state !== 'connected';
   }
 
-  private _onCluster(model: ClusterModel, cluster: ICluster): void {
+  private _onCluster(model: IClusterModel, cluster: ICluster): void {
     this._cardsById.get(cluster.id)?.render(cluster);
   }
 
   private _onState(): void {
-    const trans = this._trans;
+    const trans = this._bundle;
     const error = this.model.stateError;
     let message = '';
     if (this.model.state === 'unreachable' && error) {
@@ -202,9 +224,11 @@ export class ClusterPanel extends Widget {
       this.model.clusters.length > 0 || this.model.state !== 'connected';
   }
 
-  private _trans: TranslationBundle;
+  private _bundle: TranslationBundle;
   private _commands: CommandRegistry;
-  private _newButton: HTMLButtonElement;
+  private _subscription: IDisposable | null = null;
+  private _launching = false;
+  private _launchingChanged = new Signal<this, boolean>(this);
   private _options: HTMLDetailsElement;
   private _connection: HTMLElement;
   private _cards: HTMLElement;
@@ -214,8 +238,9 @@ export class ClusterPanel extends Widget {
 
 export namespace ClusterPanel {
   export interface IOptions {
-    model: ClusterModel;
+    model: IClusterModel;
     trans: TranslationBundle;
     commands: CommandRegistry;
+    translator?: SidePanel.IOptions['translator'];
   }
 }

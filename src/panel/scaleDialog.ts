@@ -6,8 +6,7 @@ import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { TranslationBundle } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
-import { ScaleRequest } from '../model';
-import { ICluster } from '../schema';
+import { ICluster, ScaleRequest } from '../schema';
 
 export const CLASS = {
   body: 'jp-ClusterCraft-scaleBody',

@@ -1,7 +1,7 @@
 /**
- * The one table renderer: the scheduler summary and the workers table of a
- * cluster. It knows nothing of the panel or the server, so the inline widget
- * reuses it as is.
+ * The one table renderer: the scheduler summary, the verdict on the run and
+ * the workers table of a cluster. It knows nothing of the panel or the server,
+ * so the inline widget reuses it as is.
  */
 import { nullTranslator, TranslationBundle } from '@jupyterlab/translation';
 import type { Message } from '@lumino/messaging';
@@ -10,6 +10,7 @@ import { Widget } from '@lumino/widgets';
 import { ICluster } from '../schema';
 import { IWorkerSort } from './sort';
 import { SummaryTable } from './summaryTable';
+import { VerdictLine } from './verdictLine';
 import { WorkersTable } from './workersTable';
 
 export const CLASS = {
@@ -23,6 +24,10 @@ export class ClusterTables extends Widget {
     this.addClass(CLASS.tables);
     const trans = options.trans ?? nullTranslator.load('clustercraft');
     this.summary = new SummaryTable({ trans });
+    this.verdict = new VerdictLine({
+      trans,
+      onResetPeaks: options.onResetPeaks
+    });
     this.workers = new WorkersTable({
       trans,
       sort:
@@ -33,7 +38,7 @@ export class ClusterTables extends Widget {
     const scroller = document.createElement('div');
     scroller.className = CLASS.workersScroller;
     scroller.appendChild(this.workers.node);
-    this.node.append(this.summary.node, scroller);
+    this.node.append(this.summary.node, this.verdict.node, scroller);
     // Only the rows in view are in the DOM; redraw them once per frame on scroll or resize.
     this.workers.viewport = scroller;
     const refresh = () => {
@@ -60,6 +65,7 @@ export class ClusterTables extends Widget {
   }
 
   readonly summary: SummaryTable;
+  readonly verdict: VerdictLine;
   readonly workers: WorkersTable;
 
   /** The cluster last shown. */
@@ -90,6 +96,7 @@ export class ClusterTables extends Widget {
     }
     const now = Date.now();
     this.summary.update(this._cluster, now);
+    this.verdict.update(this._cluster);
     this.workers.update(this._cluster.workers ?? [], now);
   }
 
@@ -103,5 +110,7 @@ export namespace ClusterTables {
     trans?: TranslationBundle;
     /** Initial order of the worker rows; by worker name unless given. */
     sort?: IWorkerSort | null;
+    /** What "Reset peaks" does; without it the button is not shown. */
+    onResetPeaks?: () => void;
   }
 }

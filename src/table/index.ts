@@ -1,5 +1,6 @@
 export * from './clusterTables';
 export { SummaryTable } from './summaryTable';
+export { VerdictLine } from './verdictLine';
 export { WorkersTable } from './workersTable';
 export * from './memoryBar';
 export * from './sort';

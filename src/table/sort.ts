@@ -11,6 +11,7 @@ export type WorkerSortKey =
   | 'nthreads'
   | 'memory_limit'
   | 'memory'
+  | 'memory_peak'
   | 'cpu'
   | 'status'
   | 'last_seen';

@@ -93,6 +93,20 @@ export class WorkersTable {
       },
       { label: trans.__('Memory use'), sortKey: 'memory', numeric: false },
       {
+        label: trans.__('Peak'),
+        sortKey: 'memory_peak',
+        numeric: true,
+        // 0: the worker does not report a peak (clustercraft is not installed there).
+        text: row => (row.memory_peak ? formatBytes(row.memory_peak) : '–'),
+        title: row =>
+          row.memory_peak && row.memory_limit
+            ? trans.__(
+                '%1 % of the memory limit',
+                Math.round((row.memory_peak / row.memory_limit) * 100)
+              )
+            : ''
+      },
+      {
         label: trans.__('CPU'),
         sortKey: 'cpu',
         numeric: true,

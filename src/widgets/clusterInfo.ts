@@ -163,7 +163,10 @@ export class ClusterInfoView extends DOMWidgetView {
     this.el.setAttribute('role', 'region');
     this.el.setAttribute('aria-label', this.trans.__('Dask cluster'));
     // No sorting on first draw: the kernel sends rows in natural name order.
-    this.tables = new ClusterTables({ trans: this.trans });
+    this.tables = new ClusterTables({
+      trans: this.trans,
+      onResetPeaks: () => this.model.send({ type: 'reset_peaks' }, {})
+    });
     this.el.appendChild(this.tables.node);
     this.listenTo(this.model, 'cluster:changed', this.draw);
     this.model.viewShown();

@@ -12,9 +12,8 @@ import {
 import { BinaryData, decodeTimeline, ITimeline } from '../arrow';
 import { formatBytes } from '../format';
 import { clientCode } from '../code';
-import { ICluster } from '../schema';
+import { ICluster, IClusterRequest } from '../schema';
 import { formatSeconds, peakChart } from './chart';
-import { IClusterRequest } from './launch';
 import { defaultServices, IWidgetServices } from './services';
 import { MODULE_NAME, MODULE_VERSION } from './version';
 
@@ -33,7 +32,10 @@ export const CLASS = {
 };
 
 /** The recommendation of clustercraft/kernel/sizing.py. */
-export interface IRecommendation extends IClusterRequest {
+export interface IRecommendation {
+  n_workers: number;
+  threads_per_worker: number;
+  memory_limit: number;
   rationale: string;
 }
 

@@ -11,7 +11,7 @@ import { Clipboard } from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
-import { IClusterCraftPanel } from '../tokens';
+import { IClusterCraftPanel, IClusterModel } from '../tokens';
 import { ClusterInfoModel, clusterInfoView } from './clusterInfo';
 import { PeakReportModel, peakReportView } from './peakReport';
 import { defaultServices } from './services';
@@ -43,19 +43,23 @@ export const widgetsPlugin: JupyterFrontEndPlugin<void> = {
   description: 'Inline widgets: live worker tables and peak memory reports.',
   autoStart: true,
   requires: [IJupyterWidgetRegistry],
-  optional: [INotebookTracker, IClusterCraftPanel, ITranslator],
+  optional: [IClusterModel, INotebookTracker, IClusterCraftPanel, ITranslator],
   activate: (
     app: JupyterFrontEnd,
     registry: IJupyterWidgetRegistry,
+    model: IClusterModel | null,
     notebooks: INotebookTracker | null,
     panel: IClusterCraftPanel | null,
     translator: ITranslator | null
   ): void => {
     const services = defaultServices({
+      ...(model && {
+        launchCluster: (request, progress) => model.launch(request, progress)
+      }),
       trans: (translator ?? nullTranslator).load('clustercraft'),
       insertCellBelow: (node, code) => insertCellBelow(notebooks, node, code),
       copyToClipboard: text => Clipboard.copyToSystem(text),
-      showClusters: () => panel?.activate()
+      showClusters: () => panel?.reveal()
     });
     registry.registerWidget({
       name: MODULE_NAME,

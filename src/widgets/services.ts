@@ -4,12 +4,11 @@
  */
 import { nullTranslator, TranslationBundle } from '@jupyterlab/translation';
 
-import { ICluster } from '../schema';
-import { IClusterRequest, launchCluster } from './launch';
+import { ICluster, IClusterRequest } from '../schema';
 
 export interface IWidgetServices {
   trans: TranslationBundle;
-  /** Start a cluster in the server's cluster manager; resolves once it runs. */
+  /** Start a cluster in the server's cluster manager (the one cluster model); resolves once it runs. */
   launchCluster(
     spec: IClusterRequest,
     progress: (cluster: ICluster) => void
@@ -26,7 +25,8 @@ export function defaultServices(
 ): IWidgetServices {
   return {
     trans: nullTranslator.load('clustercraft'),
-    launchCluster: (spec, progress) => launchCluster(spec, progress),
+    launchCluster: () =>
+      Promise.reject(new Error('The Dask clusters panel is not available.')),
     insertCellBelow: () => false,
     copyToClipboard: text => void navigator.clipboard?.writeText(text),
     showClusters: () => undefined,

@@ -72,6 +72,7 @@ test('New cluster shows as many worker rows as the server reports', async ({
     'Threads',
     'Memory',
     'Memory use',
+    'Peak',
     'CPU',
     'Status',
     'Last seen'
@@ -86,6 +87,27 @@ test('New cluster shows as many worker rows as the server reports', async ({
   await expect(
     card.getByRole('link', { name: 'Dashboard' }).first()
   ).toHaveAttribute('href', /^http/);
+});
+
+test('the card gives the verdict on the run; Reset peaks starts afresh', async ({
+  page,
+  request
+}) => {
+  const panel = await openPanel(page);
+  const { card } = await launch(panel, request);
+  const verdict = card.locator('.jp-ClusterCraft-verdict');
+  // Peaks come with the workers' heartbeats, within a second or so.
+  await expect(verdict).toContainText(
+    /^Largest worker peak .+ % of its .+ limit; 0 restarts — .+ would be right/,
+    { timeout: 30000 }
+  );
+  const [cluster] = await listClusters(request);
+  expect(cluster.memory_restarts).toBe(0);
+  for (const worker of cluster.workers) {
+    expect(worker.memory_peak).toBeGreaterThanOrEqual(worker.memory);
+  }
+  await card.getByRole('button', { name: 'Reset peaks' }).click();
+  await expect(verdict).toContainText('0 restarts');
 });
 
 test('Scale to 3 shows 3 rows', async ({ page, request }) => {

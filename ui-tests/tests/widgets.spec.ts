@@ -44,6 +44,17 @@ test('a Client shows a live worker table; %%peakmem shows a chart and launches i
     await expect(
       info.getByRole('columnheader', { name: 'Worker', exact: true })
     ).toHaveCount(1);
+    await expect(
+      info.getByRole('columnheader', { name: 'Peak', exact: true })
+    ).toHaveCount(1);
+    // Each worker's peak arrives with its heartbeat; then the verdict shows.
+    await expect(info.locator('.jp-ClusterCraft-verdict')).toContainText(
+      /^Largest worker peak .+; 0 restarts — /,
+      { timeout: 30000 }
+    );
+    await expect(
+      info.getByRole('button', { name: 'Reset peaks' })
+    ).toBeEnabled();
     await info.screenshot({ path: path.join(DOCS, 'cluster-info.png') });
     await runNewCell(page, 'client.cluster.scale(1)');
     await expect(rows).toHaveCount(1, { timeout: 30000 });

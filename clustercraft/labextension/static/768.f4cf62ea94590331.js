@@ -4,15 +4,11 @@
   color: var(--jp-ui-font-color1);
   font-family: var(--jp-ui-font-family);
   font-size: var(--jp-ui-font-size1);
-  overflow: auto;
-  padding: 8px;
-  box-sizing: border-box;
 }
 
-.jp-ClusterCraft-toolbar {
-  display: flex;
-  gap: 8px;
-  align-items: center;
+.jp-ClusterCraft-body {
+  padding: 0 8px 8px;
+  box-sizing: border-box;
 }
 
 .jp-ClusterCraft-options {
