@@ -16,7 +16,7 @@ class ClusterCraftApp(ExtensionApp):
     load_other_extensions = True
 
     def initialize_settings(self) -> None:
-        self.manager = ClusterManager(parent=self, log=self.log)
+        self.manager = ClusterManager(parent=self, log=self.log, base_url=self.serverapp.base_url)
         self.settings[MANAGER_SETTING] = self.manager
         # Adopt surviving hosts as soon as the loop runs, within their grace time.
         IOLoop.current().add_callback(self.manager.start)

@@ -69,6 +69,9 @@ log = logging.getLogger("clustercraft.host")
 
 WATCH_INTERVAL = 1.0  # seconds between pushes to watching connections
 OWNER_OPS = ("scale", "adapt", "reset_peaks", "close")  # what only the owning server may ask
+# The server proxies the dashboard from the address reported here; a hub's link template
+# (e.g. "{JUPYTERHUB_SERVICE_PREFIX}proxy/{port}/status") would hide where it really is.
+DIRECT_DASHBOARD_LINK = "{scheme}://{host}:{port}/status"
 
 
 class NotOwner(PermissionError):
@@ -479,6 +482,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    dask.config.set({"distributed.dashboard.link": DIRECT_DASHBOARD_LINK})
     if args.factory == LOCAL_CLUSTER:
         prepare_worker_start(args.worker_start)
     if args.spec == "-":

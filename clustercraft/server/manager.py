@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
+from urllib.parse import quote
 
 import psutil
 from dask.utils import parse_bytes
@@ -57,6 +58,7 @@ SCAN_INTERVAL = 5.0  # seconds between looks for hosts whose server went away
 ATTACH_WAIT_ON_DELETE = 3.0  # seconds a starting host gets to answer a DELETE
 # sun_path holds 108 bytes; longer runtime paths get their sockets in a short private dir.
 MAX_SOCKET_PATH = 100
+DASHBOARD_PATH = "clustercraft/dashboard"  # under the server's base URL: dashboards by cluster id
 
 
 class UnknownCluster(LookupError):
@@ -90,11 +92,13 @@ class HostRecord:
     connection: HostConnection | None = None  # while this server holds the host
     attached: asyncio.Event = field(default_factory=asyncio.Event)  # set once tried
     task: asyncio.Task | None = None
+    base_url: str = "/"  # the Jupyter server's, for the dashboard link it hands out
 
     def to_json(self) -> dict[str, Any]:
         cluster = dict(self.cluster) if self.cluster else self.placeholder()
         if self.status:
             cluster["status"] = self.status
+        cluster["dashboard_link"] = proxied_dashboard_link(self.base_url, self.id, cluster)
         return cluster
 
     def placeholder(self) -> dict[str, Any]:
@@ -181,6 +185,7 @@ class ClusterManager(LoggingConfigurable):
     grace_period = Float(
         60.0, help="Seconds a host waits for a restarted server before closing itself."
     ).tag(config=True)
+    base_url = Unicode("/", help="The Jupyter server's base URL (set by the extension).")
     start_timeout = Float(30.0, help="Seconds to wait for a new host's socket.").tag(config=True)
     request_timeout = Float(30.0, help="Seconds to wait for a host to answer.").tag(config=True)
     close_timeout = Float(20.0, help="Seconds a closing host gets before it is killed.").tag(
@@ -251,6 +256,13 @@ class ClusterManager(LoggingConfigurable):
         await self._refresh(record)
         return record.to_json()
 
+    def dashboard_address(self, cluster_id: str) -> str | None:
+        """A known cluster's dashboard URL as its host reported it (None while it has none).
+
+        Only the server's dashboard proxy uses it; cluster objects carry the proxied link.
+        """
+        return (self._record(cluster_id).cluster or {}).get("dashboard_link")
+
     async def create(self, body: Any) -> dict[str, Any]:
         """Launch the cluster a POST body asks for (SpecError naming a bad field first)."""
         spec = self.validate_spec(body)
@@ -265,7 +277,9 @@ class ClusterManager(LoggingConfigurable):
             process = standby[1] if standby else self._spawn_host(cluster_id, spec)
         except OSError as exc:  # nothing is listed: no ghost blocks the name
             raise CannotLaunch(f"cannot start a cluster host: {exc}") from None
-        record = HostRecord(cluster_id, name, spec, socket_path, started=time.time())
+        record = HostRecord(
+            cluster_id, name, spec, socket_path, started=time.time(), base_url=self.base_url
+        )
         self.records[cluster_id] = record
         record.process = process
         record.pid = process.pid
@@ -471,6 +485,7 @@ class ClusterManager(LoggingConfigurable):
             started=state.started,
             pid=state.pid,
             create_time=state.create_time,
+            base_url=self.base_url,
         )
         self._adopting.add(state.id)
         try:
@@ -641,6 +656,17 @@ class ClusterManager(LoggingConfigurable):
         path = tempfile.mkdtemp(prefix=f"clustercraft-{os.getuid()}-")
         require_private_dir(path)
         return path
+
+
+def proxied_dashboard_link(base_url: str, cluster_id: str, cluster: dict[str, Any]) -> str | None:
+    """The dashboard as users reach it: through this Jupyter server, so also behind JupyterHub.
+
+    A server-relative path (``{base_url}clustercraft/dashboard/{id}/status``, see dashboard.py)
+    while the host reports a dashboard; the host's direct address never leaves the server.
+    """
+    if not cluster.get("dashboard_link"):
+        return None
+    return f"{base_url.rstrip('/')}/{DASHBOARD_PATH}/{quote(cluster_id, safe='')}/status"
 
 
 def _bytes_or_none(value: int | str) -> int | None:

@@ -17,7 +17,8 @@ from clustercraft.schema import ARROW_STREAM_MIME, cluster_delta, worker_rows_to
 from clustercraft.server.spec import SpecError
 
 from .connection import ClusterUnavailable
-from .manager import CannotLaunch, ClusterManager, NameInUse, UnknownCluster
+from .dashboard import DashboardHandler
+from .manager import DASHBOARD_PATH, CannotLaunch, ClusterManager, NameInUse, UnknownCluster
 
 AUTH_RESOURCE = "clustercraft"
 MANAGER_SETTING = "clustercraft_manager"
@@ -211,7 +212,7 @@ class ClusterEventsHandler(JupyterHandler, websocket.WebSocketHandler):
         self.manager.unsubscribe(self.send)
 
 
-def route_table() -> list[tuple[str, type]]:
+def route_table() -> list[tuple]:
     """Every route of the extension, relative to the server's base URL."""
     base = "/clustercraft/clusters"
     cluster_id = r"(?P<cluster_id>[^/]+)"
@@ -221,4 +222,9 @@ def route_table() -> list[tuple[str, type]]:
         (url_path_join(base, cluster_id), ClusterHandler),
         (url_path_join(base, cluster_id, "workers"), WorkersHandler),
         (url_path_join(base, cluster_id, "reset-peaks"), ResetPeaksHandler),
+        (
+            url_path_join("/", DASHBOARD_PATH, cluster_id) + r"(?P<path>/.*)?",
+            DashboardHandler,
+            {"manager_setting": MANAGER_SETTING, "auth_resource": AUTH_RESOURCE},
+        ),
     ]
