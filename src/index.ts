@@ -16,6 +16,7 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { LabIcon } from '@jupyterlab/ui-components';
 
+import { addDashboardCommands } from './dashboard';
 import { ClusterModel } from './model';
 import { addCommands } from './panel/commands';
 import { ClusterPanel } from './panel/panel';
@@ -119,6 +120,30 @@ const commandsPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
+/** The Dask dashboard's plots as panes, from the card's menu and the palette. */
+const dashboardPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'clustercraft:dashboard',
+  description: 'The plots of the Dask dashboard as JupyterLab panes.',
+  autoStart: true,
+  requires: [IClusterModel],
+  optional: [ITranslator, ICommandPalette, ILayoutRestorer],
+  activate: (
+    app: JupyterFrontEnd,
+    model: IClusterModel,
+    translator: ITranslator | null,
+    palette: ICommandPalette | null,
+    restorer: ILayoutRestorer | null
+  ): void => {
+    addDashboardCommands({
+      app,
+      model,
+      trans: (translator ?? nullTranslator).load('clustercraft'),
+      palette,
+      restorer
+    });
+  }
+};
+
 /** The settings' new-cluster defaults, where `null` leaves a field to the server. */
 function withoutNulls(settings: Record<string, unknown>): IClusterRequest {
   return Object.fromEntries(
@@ -126,4 +151,10 @@ function withoutNulls(settings: Record<string, unknown>): IClusterRequest {
   ) as IClusterRequest;
 }
 
-export default [modelPlugin, panelPlugin, commandsPlugin, widgetsPlugin];
+export default [
+  modelPlugin,
+  panelPlugin,
+  commandsPlugin,
+  dashboardPlugin,
+  widgetsPlugin
+];

@@ -14,6 +14,9 @@ export namespace CommandIDs {
   export const shutdownCluster = 'clustercraft:shutdown-cluster';
   export const insertClientCode = 'clustercraft:insert-client-code';
   export const copyAddress = 'clustercraft:copy-address';
+  export const openDashboardPlot = 'clustercraft:open-dashboard-plot';
+  export const dashboardMenu = 'clustercraft:dashboard-menu';
+  export const openDashboardTab = 'clustercraft:open-dashboard-tab';
   export const resetPeaks = 'clustercraft:reset-peaks';
 }
 

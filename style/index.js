@@ -1,2 +1,3 @@
 import './base.css';
 import './widgets.css';
+import './dashboard.css';

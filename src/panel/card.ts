@@ -56,6 +56,19 @@ export class ClusterCard extends Widget {
     this._dashboard.target = '_blank';
     this._dashboard.rel = 'noopener noreferrer';
     this._dashboard.textContent = trans.__('Dashboard');
+    this._dashboard.setAttribute('aria-haspopup', 'menu');
+    // A plain click opens the menu of plots as panes; a modified click still opens a tab.
+    this._dashboard.addEventListener('click', event => {
+      if (this.cluster && !(event.ctrlKey || event.metaKey || event.shiftKey)) {
+        event.preventDefault();
+        const box = this._dashboard.getBoundingClientRect();
+        void options.commands.execute(CommandIDs.dashboardMenu, {
+          id: this.cluster.id,
+          x: box.left,
+          y: box.bottom
+        });
+      }
+    });
     header.append(this._name, this._status, this._progress, this._dashboard);
 
     const actions = document.createElement('div');

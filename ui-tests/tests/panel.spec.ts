@@ -86,7 +86,7 @@ test('New cluster shows as many worker rows as the server reports', async ({
   );
   await expect(
     card.getByRole('link', { name: 'Dashboard' }).first()
-  ).toHaveAttribute('href', /^http/);
+  ).toHaveAttribute('href', /\/clustercraft\/dashboard\/[^/]+\/status$/);
 });
 
 test('the card gives the verdict on the run; Reset peaks starts afresh', async ({
