@@ -94,3 +94,9 @@ export function readableSize(bytes: number): number {
   const [, step] = READABLE_STEPS.find(([upTo]) => bytes <= upTo)!;
   return Math.max(1, Math.ceil(bytes / step)) * step;
 }
+
+/** `dask-report-<cluster>-<date>T<time>.html`: one per recording, in name order by time. */
+export function reportName(cluster: string, when: Date): string {
+  const stamp = when.toISOString().slice(0, 19).replace(/:/g, '-');
+  return `dask-report-${cluster.replace(/[^\w.-]+/g, '_')}-${stamp}.html`;
+}

@@ -192,6 +192,21 @@ export class ClusterModel implements IClusterModel, IDisposable {
     return cluster;
   }
 
+  async recordReport(
+    id: string,
+    action: 'start' | 'stop'
+  ): Promise<{ cluster: ICluster; html: string | null }> {
+    const reply = await this._request<{
+      cluster: ICluster;
+      html: string | null;
+    }>(`${clusterPath(id)}/performance-report`, {
+      method: 'POST',
+      body: JSON.stringify({ action })
+    });
+    this.applyEvent({ type: 'cluster', cluster: reply.cluster });
+    return reply;
+  }
+
   /** Start every worker's peak memory, and the memory-restart count, afresh. */
   async resetPeaks(id: string): Promise<ICluster> {
     const cluster = await this._request<ICluster>(

@@ -45,6 +45,8 @@ export interface ICluster {
   processes: boolean;
   adapt: IAdaptRange | null;
   started: number;
+  /** When a performance report started recording (epoch seconds), else null. */
+  recording?: number | null;
   /** Why workers did not start (the scheduler still runs), else null. */
   error?: string | null;
   /** Workers their nanny restarted for using too much memory (since start or "Reset peaks"). */

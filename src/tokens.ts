@@ -14,6 +14,7 @@ export namespace CommandIDs {
   export const shutdownCluster = 'clustercraft:shutdown-cluster';
   export const insertClientCode = 'clustercraft:insert-client-code';
   export const copyAddress = 'clustercraft:copy-address';
+  export const performanceReport = 'clustercraft:performance-report';
   export const openDashboardPlot = 'clustercraft:open-dashboard-plot';
   export const dashboardMenu = 'clustercraft:dashboard-menu';
   export const openDashboardTab = 'clustercraft:open-dashboard-tab';
@@ -65,6 +66,11 @@ export interface IClusterModel {
     progress?: (cluster: ICluster) => void
   ): Promise<ICluster>;
   scale(id: string, request: ScaleRequest): Promise<ICluster>;
+  /** Start recording a performance report, or stop and get its HTML. */
+  recordReport(
+    id: string,
+    action: 'start' | 'stop'
+  ): Promise<{ cluster: ICluster; html: string | null }>;
   /** Start every worker's peak memory, and the memory-restart count, afresh. */
   resetPeaks(id: string): Promise<ICluster>;
   /** Shut a cluster down, or forget a lost one. */

@@ -68,7 +68,13 @@ from clustercraft.worker_peak import (
 log = logging.getLogger("clustercraft.host")
 
 WATCH_INTERVAL = 1.0  # seconds between pushes to watching connections
-OWNER_OPS = ("scale", "adapt", "reset_peaks", "close")  # what only the owning server may ask
+OWNER_OPS = (
+    "scale",
+    "adapt",
+    "reset_peaks",
+    "record",
+    "close",
+)  # what only the owning server may ask
 # The server proxies the dashboard from the address reported here; a hub's link template
 # (e.g. "{JUPYTERHUB_SERVICE_PREFIX}proxy/{port}/status") would hide where it really is.
 DIRECT_DASHBOARD_LINK = "{scheme}://{host}:{port}/status"
@@ -128,6 +134,7 @@ class ClusterHost:
         self.cluster = None
         self.adapt = self.spec.adapt
         self.requested = self.spec.n_workers
+        self.recording: tuple[float, int] | None = None  # (start, monitor count) of a report
         self.restarts_before_reset = 0  # memory restarts seen before the last reset_peaks
         self.connections: dict[asyncio.StreamWriter, bool] = {}  # writer -> watching
         self.owner: str = args.owner  # the launching server holds the host while it connects
@@ -320,6 +327,7 @@ class ClusterHost:
             else None,
             "started": self.started,
             "error": self.error,
+            "recording": self.recording[0] if self.recording else None,
             "memory_restarts": self.memory_restarts() - self.restarts_before_reset,
             "memory_peak_method": peak_method(workers),
             "workers": rows,
@@ -362,8 +370,8 @@ class ClusterHost:
             while line := await reader.readline():
                 request = json.loads(line)
                 try:
-                    result = await self.handle(writer, request)
-                    reply = {"req": request.get("req"), "ok": True, "cluster": result}
+                    result, extra = await self.handle(writer, request)
+                    reply = {"req": request.get("req"), "ok": True, "cluster": result, **extra}
                 except NotOwner as exc:
                     reply = {"req": request.get("req"), "ok": False, "message": str(exc)}
                 except Exception as exc:  # the server turns this into a clean error
@@ -381,8 +389,12 @@ class ClusterHost:
             self.release(writer)
             self.arm_grace()
 
-    async def handle(self, writer: asyncio.StreamWriter, request: dict[str, Any]) -> dict:
+    async def handle(
+        self, writer: asyncio.StreamWriter, request: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Carry out one request: the cluster's state after it, and what else the reply says."""
         op = request.get("op")
+        extra: dict[str, Any] = {}
         if op in OWNER_OPS and writer is not self.owner_writer:
             raise NotOwner(f"cluster {self.name!r} belongs to another Jupyter server")
         if op == "claim":
@@ -408,11 +420,34 @@ class ClusterHost:
             self.require_cluster()
             self.restarts_before_reset = self.memory_restarts()
             await self.cluster.scheduler.broadcast(**reset_message())
+        elif op == "record":
+            self.require_cluster()
+            extra = await self.record(request.get("action"))
+            self.push()
         elif op == "close":
             await self.close()
         elif op != "snapshot":
             raise ValueError(f"unknown op {op!r}")
-        return self.snapshot()
+        return self.snapshot(), extra
+
+    async def record(self, action: Any) -> dict[str, Any]:
+        """Start recording a performance report, or stop and return it as HTML."""
+        scheduler = getattr(self.cluster, "scheduler", None)
+        if scheduler is None:  # e.g. a gateway's scheduler runs elsewhere
+            raise RuntimeError("performance reports need the scheduler in this host")
+        if action == "start":
+            scheduler.get_task_stream(start=0, stop=0)  # the task stream starts recording now
+            self.recording = (time.time(), scheduler.monitor.count)
+            return {}
+        if action != "stop":
+            raise ValueError("action must be 'start' or 'stop'")
+        if self.recording is None:
+            raise RuntimeError("no performance report is being recorded")
+        (start, count), self.recording = self.recording, None
+        html = await scheduler.performance_report(
+            start=start, last_count=count, code="# recorded from the Dask clusters panel"
+        )
+        return {"report": html}
 
     def require_cluster(self) -> None:
         if self.cluster is None:

@@ -48,6 +48,7 @@ from .spec import (
     ClusterSpec,
     Defaults,
     Limits,
+    SpecError,
     validate_cluster_spec,
     validate_patch,
 )
@@ -298,6 +299,14 @@ class ClusterManager(LoggingConfigurable):
         if adapt is None:
             return await self._request(record, "adapt", minimum=None)
         return await self._request(record, "adapt", minimum=adapt.minimum, maximum=adapt.maximum)
+
+    async def record_report(self, cluster_id: str, body: Any) -> dict[str, Any]:
+        """``{"action": "start"}`` starts a performance report; ``"stop"`` returns its HTML."""
+        if not isinstance(body, dict) or body.get("action") not in ("start", "stop"):
+            raise SpecError('give {"action": "start"} or {"action": "stop"}', "action")
+        record = self._record(cluster_id)
+        reply = await self._ask(record, "record", action=body["action"])
+        return {"cluster": record.to_json(), "html": reply.get("report")}
 
     async def reset_peaks(self, cluster_id: str) -> dict[str, Any]:
         """Start every worker's peak memory, and the memory-restart count, afresh."""
@@ -552,6 +561,14 @@ class ClusterManager(LoggingConfigurable):
     async def _request(
         self, record: HostRecord, op: str, timeout: float | None = None, **args: Any
     ) -> dict[str, Any]:
+        """Ask the host; the cluster object after it answered."""
+        await self._ask(record, op, timeout, **args)
+        return record.to_json()
+
+    async def _ask(
+        self, record: HostRecord, op: str, timeout: float | None = None, **args: Any
+    ) -> dict[str, Any]:
+        """Ask the host; its whole reply (ClusterUnavailable when it cannot answer)."""
         if record.status in ("lost", "closing") and op != "close":
             raise ClusterUnavailable(f"cluster {record.name!r} is {record.status}")
         await asyncio.wait_for(record.attached.wait(), self.start_timeout)
@@ -564,7 +581,7 @@ class ClusterManager(LoggingConfigurable):
         if not reply.get("ok"):
             raise ClusterUnavailable(f"cluster {record.name!r}: {reply.get('message')}")
         self._notify(record)
-        return record.to_json()
+        return reply
 
     async def _refresh(self, record: HostRecord) -> None:
         # A quick fresh snapshot; a slow or missing host leaves the last known state.

@@ -134,6 +134,14 @@ class WorkersHandler(ClusterCraftHandler):
             self.write_json(rows)
 
 
+class PerformanceReportHandler(ClusterCraftHandler):
+    @tornado.web.authenticated
+    @authorized
+    @client_errors
+    async def post(self, cluster_id: str) -> None:
+        self.write_json(await self.manager.record_report(cluster_id, self.json_body()))
+
+
 class ResetPeaksHandler(ClusterCraftHandler):
     @tornado.web.authenticated
     @authorized
@@ -222,6 +230,7 @@ def route_table() -> list[tuple]:
         (url_path_join(base, cluster_id), ClusterHandler),
         (url_path_join(base, cluster_id, "workers"), WorkersHandler),
         (url_path_join(base, cluster_id, "reset-peaks"), ResetPeaksHandler),
+        (url_path_join(base, cluster_id, "performance-report"), PerformanceReportHandler),
         (
             url_path_join("/", DASHBOARD_PATH, cluster_id) + r"(?P<path>/.*)?",
             DashboardHandler,

@@ -3,6 +3,7 @@ import { CommandRegistry } from '@lumino/commands';
 
 import { APIError } from '../api';
 import { ClusterModel } from '../model';
+import { reportName } from '../format';
 import { ClusterPanel } from '../panel/panel';
 import { CommandIDs } from '../tokens';
 import { cluster, worker } from './fixtures';
@@ -83,6 +84,7 @@ describe('ClusterPanel', () => {
       'Scale',
       'Insert client code',
       'Copy address',
+      'Record report',
       'Shut down'
     ]);
     model.applyEvent({
@@ -144,5 +146,34 @@ describe('ClusterPanel', () => {
     subscription.dispose();
     expect(status.hidden).toBe(true);
     jest.useRealTimers();
+  });
+});
+
+describe('performance reports', () => {
+  it('turns Record report into Stop report while recording', () => {
+    const { model, panel } = setUp();
+    model.applyEvent({ type: 'snapshot', clusters: [cluster('a')] });
+    const node = panel.card('a')!.node;
+    model.applyEvent({
+      type: 'cluster',
+      cluster: cluster('a', { recording: 1700000000 })
+    });
+    expect(buttons(node)).toContain('Stop report');
+    const stop = [...node.querySelectorAll('button')].find(
+      b => b.textContent === 'Stop report'
+    )!;
+    expect(stop.getAttribute('aria-pressed')).toBe('true');
+    model.applyEvent({
+      type: 'cluster',
+      cluster: cluster('a', { recording: null })
+    });
+    expect(buttons(node)).toContain('Record report');
+  });
+
+  it('names report files after the cluster and the time, safely', () => {
+    const when = new Date(Date.UTC(2026, 10, 24, 5, 6, 7));
+    expect(reportName('my cluster/1', when)).toBe(
+      'dask-report-my_cluster_1-2026-11-24T05-06-07.html'
+    );
   });
 });

@@ -94,6 +94,14 @@ export class ClusterCard extends Widget {
         title: trans.__('Copy the scheduler address')
       },
       {
+        label: trans.__('Record report'),
+        command: CommandIDs.performanceReport,
+        whenLost: false,
+        title: trans.__(
+          'Record a performance report of what runs until Stop report'
+        )
+      },
+      {
         label: trans.__('Shut down'),
         command: CommandIDs.shutdownCluster,
         whenLost: false,
@@ -166,6 +174,16 @@ export class ClusterCard extends Widget {
       for (const { button, action } of this._buttons) {
         button.hidden = action.whenLost !== lost;
       }
+    }
+    const recording = !!cluster.recording;
+    if (!previous || recording !== !!previous.recording) {
+      const button = this._buttons.find(
+        b => b.action.command === CommandIDs.performanceReport
+      )!.button;
+      button.textContent = recording
+        ? trans.__('Stop report')
+        : trans.__('Record report');
+      button.setAttribute('aria-pressed', String(recording));
     }
     const progress = progressLabel(cluster, trans);
     if (progress !== this._progress.textContent) {

@@ -12,9 +12,11 @@ import {
 } from '@jupyterlab/apputils';
 import { IConsoleTracker } from '@jupyterlab/console';
 import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
+import { PathExt } from '@jupyterlab/coreutils';
 import { TranslationBundle } from '@jupyterlab/translation';
 
 import { clientCode } from '../code';
+import { reportName } from '../format';
 import { ICluster } from '../schema';
 import { CommandIDs, IClusterCraftPanel, IClusterModel } from '../tokens';
 import { showScaleDialog } from './scaleDialog';
@@ -170,6 +172,49 @@ export function addCommands(options: ICommandsOptions): void {
     }
   });
 
+  commands.addCommand(CommandIDs.performanceReport, {
+    label: args =>
+      target(args)?.recording
+        ? trans.__('Stop the Dask performance report')
+        : trans.__('Record a Dask performance report'),
+    caption: trans.__(
+      'Record what runs on the cluster until Stop, then save the report as HTML beside the notebook and open it'
+    ),
+    isEnabled: live,
+    execute: async args => {
+      const cluster = target(args);
+      if (!cluster) {
+        return;
+      }
+      const failed = report(
+        trans.__('Could not record a performance report of %1', cluster.name)
+      );
+      if (!cluster.recording) {
+        await model.recordReport(cluster.id, 'start').catch(failed);
+        return;
+      }
+      try {
+        const { html } = await model.recordReport(cluster.id, 'stop');
+        const notebook = notebooks?.currentWidget?.context.path;
+        const path = PathExt.join(
+          notebook ? PathExt.dirname(notebook) : '',
+          reportName(cluster.name, new Date())
+        );
+        await app.serviceManager.contents.save(path, {
+          type: 'file',
+          format: 'text',
+          content: html ?? ''
+        });
+        await commands.execute('docmanager:open', {
+          path,
+          factory: 'HTML Viewer'
+        });
+      } catch (error) {
+        failed(error as Error);
+      }
+    }
+  });
+
   if (palette) {
     const category = trans.__(PALETTE_CATEGORY);
     for (const command of [
@@ -178,7 +223,8 @@ export function addCommands(options: ICommandsOptions): void {
       CommandIDs.shutdownCluster,
       CommandIDs.insertClientCode,
       CommandIDs.copyAddress,
-      CommandIDs.resetPeaks
+      CommandIDs.resetPeaks,
+      CommandIDs.performanceReport
     ]) {
       palette.addItem({ command, category });
     }

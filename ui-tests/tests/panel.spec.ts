@@ -162,6 +162,24 @@ test('Shut down asks first, then the card goes', async ({ page, request }) => {
   expect(await listClusters(request)).toEqual([]);
 });
 
+test('Record report, then Stop report saves the report and opens it', async ({
+  page,
+  request
+}) => {
+  const panel = await openPanel(page);
+  const { card } = await launch(panel, request);
+  await card.getByRole('button', { name: 'Record report' }).click();
+  const stop = card.getByRole('button', { name: 'Stop report' });
+  await expect(stop).toHaveAttribute('aria-pressed', 'true');
+  await stop.click();
+  await expect(
+    page.getByRole('tab', { name: /^dask-report-cluster-\d+-.*\.html$/ })
+  ).toBeVisible({ timeout: 30000 });
+  await expect(
+    card.getByRole('button', { name: 'Record report' })
+  ).toHaveAttribute('aria-pressed', 'false');
+});
+
 test('a bad memory limit shows the server message by the field and starts nothing', async ({
   page,
   request
