@@ -95,6 +95,17 @@ export function readableSize(bytes: number): number {
   return Math.max(1, Math.ceil(bytes / step)) * step;
 }
 
+/** Seconds with the precision a measurement has: `0.123 s`, `12.3 s`, `3 minutes`. */
+export function formatSeconds(seconds: number): string {
+  if (!Number.isFinite(seconds)) {
+    return '–';
+  }
+  if (seconds < 10) {
+    return `${seconds.toFixed(3)} s`;
+  }
+  return seconds < 120 ? `${seconds.toFixed(1)} s` : formatDuration(seconds);
+}
+
 /** `dask-report-<cluster>-<date>T<time>.html`: one per recording, in name order by time. */
 export function reportName(cluster: string, when: Date): string {
   const stamp = when.toISOString().slice(0, 19).replace(/:/g, '-');

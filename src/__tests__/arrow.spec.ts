@@ -2,7 +2,7 @@ import { readFileSync } from 'fs';
 
 import { dataView, timelineIPC, workerRowsIPC } from './widgets-setup';
 
-import { decodeRows, decodeTimeline, decodeWorkerRows } from '../arrow';
+import { decodeRows, decodeTimeline, decodeWorkerRows } from '../widgets/arrow';
 import { worker } from './fixtures';
 
 describe('Arrow decoding', () => {

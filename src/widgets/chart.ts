@@ -4,19 +4,8 @@
  */
 import { nullTranslator, TranslationBundle } from '@jupyterlab/translation';
 
-import { ITimeline } from '../arrow';
-import { formatBytes, formatDuration } from '../format';
-
-/** Seconds with the precision a measurement has: `0.123 s`, `12.3 s`, `3 minutes`. */
-export function formatSeconds(seconds: number): string {
-  if (!Number.isFinite(seconds)) {
-    return '–';
-  }
-  if (seconds < 10) {
-    return `${seconds.toFixed(3)} s`;
-  }
-  return seconds < 120 ? `${seconds.toFixed(1)} s` : formatDuration(seconds);
-}
+import { ITimeline } from './arrow';
+import { formatBytes, formatSeconds } from '../format';
 
 export const CLASS = {
   chart: 'jp-ClusterCraft-peakChart',

@@ -10,7 +10,7 @@ import {
 } from '@jupyter-widgets/base';
 import { nullTranslator, TranslationBundle } from '@jupyterlab/translation';
 
-import { BinaryData, decodeWorkerRows } from '../arrow';
+import { BinaryData, decodeWorkerRows } from './arrow';
 import { ICluster, IWorkerRow } from '../schema';
 import { ClusterTables } from '../table';
 import { MODULE_NAME, MODULE_VERSION } from './version';

@@ -9,11 +9,11 @@ import {
   ISerializers
 } from '@jupyter-widgets/base';
 
-import { BinaryData, decodeTimeline, ITimeline } from '../arrow';
-import { formatBytes } from '../format';
+import { BinaryData, decodeTimeline, ITimeline } from './arrow';
+import { formatBytes, formatSeconds } from '../format';
 import { clientCode } from '../code';
 import { ICluster, IClusterRequest } from '../schema';
-import { formatSeconds, peakChart } from './chart';
+import { peakChart } from './chart';
 import { defaultServices, IWidgetServices } from './services';
 import { MODULE_NAME, MODULE_VERSION } from './version';
 

@@ -4,7 +4,7 @@
  */
 import { tableFromIPC, Vector } from 'apache-arrow';
 
-import { IWorkerRow } from './schema';
+import { IWorkerRow } from '../schema';
 
 /** What a comm buffer or a fetch can hand us. */
 export type BinaryData = ArrayBuffer | ArrayBufferView;
