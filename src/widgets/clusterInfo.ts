@@ -13,7 +13,7 @@ import { nullTranslator, TranslationBundle } from '@jupyterlab/translation';
 import { BinaryData, decodeWorkerRows } from './arrow';
 import { ICluster, IWorkerRow } from '../schema';
 import { ClusterTables } from '../table';
-import { MODULE_NAME, MODULE_VERSION } from './version';
+import { ClusterCraftModel } from './base';
 
 export const CLASS = { clusterInfo: 'jp-ClusterCraft-clusterInfo' };
 
@@ -38,16 +38,12 @@ function deserializeRows(
   return Array.isArray(value) ? value : decodeWorkerRows(value);
 }
 
-export class ClusterInfoModel extends DOMWidgetModel {
+export class ClusterInfoModel extends ClusterCraftModel {
   defaults(): any {
     return {
       ...super.defaults(),
       _model_name: 'ClusterInfoModel',
-      _model_module: MODULE_NAME,
-      _model_module_version: MODULE_VERSION,
       _view_name: 'ClusterInfoView',
-      _view_module: MODULE_NAME,
-      _view_module_version: MODULE_VERSION,
       summary: {},
       rows: []
     };

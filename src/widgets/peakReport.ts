@@ -15,7 +15,7 @@ import { clientCode } from '../code';
 import { ICluster, IClusterRequest } from '../schema';
 import { peakChart } from './chart';
 import { defaultServices, IWidgetServices } from './services';
-import { MODULE_NAME, MODULE_VERSION } from './version';
+import { ClusterCraftModel } from './base';
 
 export const CLASS = {
   report: 'jp-ClusterCraft-peakReport',
@@ -63,16 +63,12 @@ export interface ILiveFigures {
 
 const EMPTY_TIMELINE: ITimeline = { t: [], rss: [] };
 
-export class PeakReportModel extends DOMWidgetModel {
+export class PeakReportModel extends ClusterCraftModel {
   defaults(): any {
     return {
       ...super.defaults(),
       _model_name: 'PeakReportModel',
-      _model_module: MODULE_NAME,
-      _model_module_version: MODULE_VERSION,
       _view_name: 'PeakReportView',
-      _view_module: MODULE_NAME,
-      _view_module_version: MODULE_VERSION,
       report: {},
       timeline: EMPTY_TIMELINE,
       live: { running: false },
