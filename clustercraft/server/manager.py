@@ -21,17 +21,17 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 import psutil
 from dask.utils import parse_bytes
 from jupyter_core.paths import jupyter_runtime_dir
-from traitlets import Bool, Dict, Enum, Float, Int, Unicode, Union, default
+from traitlets import Bool, Dict, Enum, Float, Int, TraitError, Unicode, Union, default
 from traitlets.config import LoggingConfigurable
 
+from clustercraft.profiles import LOCAL
+
 from .connection import ClusterUnavailable, HostConnection
-from .factory import LOCAL_CLUSTER, check_factory_fields, factory_fields, import_factory
 from .hoststate import (
     HOST_MODULE,
     BadState,
@@ -41,14 +41,8 @@ from .hoststate import (
     verified_host,
     wait_gone,
 )
-from .spec import (
-    Adapt,
-    ClusterSpec,
-    Defaults,
-    Limits,
-    validate_cluster_spec,
-    validate_patch,
-)
+from .profiles import LOCAL_PROFILE, Profile, build_profiles, local_profile
+from .spec import Adapt, ClusterSpec, Limits, validate_cluster_spec, validate_patch
 from .standby import StandbyPool
 
 Listener = Callable[[dict[str, Any]], None]
@@ -63,6 +57,10 @@ class UnknownCluster(LookupError):
 
 class NameInUse(ValueError):
     """Another cluster already has this name (409)."""
+
+
+class JobsLeft(ClusterUnavailable):
+    """The host could not stop every job of the cluster; it keeps running (409)."""
 
 
 @dataclass
@@ -94,6 +92,7 @@ class HostRecord:
         return {
             "id": self.id,
             "name": self.name,
+            "profile": self.spec.profile,
             "status": "starting",
             "scheduler_address": None,
             "dashboard_link": None,
@@ -102,10 +101,11 @@ class HostRecord:
             "total_threads": 0,
             "total_memory": 0,
             "memory_used": 0,
-            "processes": self.spec.processes,
+            "processes": bool(self.spec.options.get("processes", True)),
             "adapt": {"minimum": adapt.minimum, "maximum": adapt.maximum} if adapt else None,
             "started": self.started,
             "error": None,
+            "jobs": None,
             "workers": [],
         }
 
@@ -119,8 +119,17 @@ class ClusterManager(LoggingConfigurable):
     def _default_runtime_dir(self) -> str:
         return os.path.join(jupyter_runtime_dir(), "clustercraft")
 
+    profiles = Dict(
+        help='Cluster profiles a request may choose: {name: {"title": ..., "factory": '
+        '"module.Class", "kwargs": {...}, "fields": [...]}} (see README); the built-in "local" '
+        "profile (LocalCluster) takes the default_* settings below, and a profile named "
+        '"local" here replaces its title, kwargs or fields.'
+    ).tag(config=True)
+    default_profile = Unicode(LOCAL_PROFILE, help="The profile of a request that names none.").tag(
+        config=True
+    )
     default_n_workers = Int(2, help="Workers of a new cluster.").tag(config=True)
-    default_threads_per_worker = Int(1, help="Threads per worker of a new cluster.").tag(
+    default_threads_per_worker = Int(1, help="Threads per worker of a new local cluster.").tag(
         config=True
     )
     default_memory_limit = Union(
@@ -151,11 +160,6 @@ class ClusterManager(LoggingConfigurable):
         default_value="",
         help="Most memory (workers x memory_limit) per cluster; empty: the machine's memory.",
     ).tag(config=True)
-    cluster_factory = Unicode(
-        LOCAL_CLUSTER,
-        help="Class path of the cluster to run in each host (server configuration only).",
-    ).tag(config=True)
-    cluster_factory_kwargs = Dict(help="Keyword arguments for cluster_factory.").tag(config=True)
     standby_host = Bool(
         True,
         help="While a panel is subscribed, keep one host process started ahead (Python, "
@@ -181,6 +185,15 @@ class ClusterManager(LoggingConfigurable):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        try:  # a configuration mistake stops the extension here, saying what it is
+            profiles = self.profile_table
+        except ValueError as exc:
+            raise TraitError(f"ClusterManager.profiles: {exc}") from None
+        if self.default_profile not in profiles:
+            raise TraitError(
+                f"ClusterManager.default_profile {self.default_profile!r} is not a profile; "
+                f"configured: {', '.join(profiles)}"
+            )
         self.server_id = secrets.token_hex(8)  # whom the hosts this server holds belong to
         self.records: dict[str, HostRecord] = {}
         self.listeners: set[Listener] = set()
@@ -188,7 +201,7 @@ class ClusterManager(LoggingConfigurable):
         self._reported: set[str] = set()  # state files already logged as unusable
         self._scanner: asyncio.Task | None = None
         self.standby = StandbyPool(
-            spawn=lambda cluster_id: self._spawn_host(cluster_id, None),
+            spawn=lambda cluster_id: self._spawn_host(cluster_id, None, None),
             wanted=lambda: bool(self.listeners) and self.standby_host,
             busy=lambda: any(r.to_json()["status"] == "starting" for r in self.records.values()),
             forget=lambda cluster_id: self._remove_files(cluster_id, log=True),
@@ -206,29 +219,23 @@ class ClusterManager(LoggingConfigurable):
         )
 
     @property
-    def defaults(self) -> Defaults:
+    def profile_table(self) -> dict[str, Profile]:
+        """Every profile a request may choose, ``local`` first (ValueError: bad config)."""
+        limits = self.limits
         memory = self.default_memory_limit
-        return Defaults(
+        local = local_profile(
             n_workers=self.default_n_workers,
             threads_per_worker=self.default_threads_per_worker,
-            memory_limit=None if memory in ("auto", "", None) else parse_bytes(memory),
+            memory_limit=None if memory in ("auto", "", None) else _bytes_or_none(memory),
             processes=self.default_processes,
+            max_workers=limits.max_workers,
+            max_threads_per_worker=limits.max_threads_per_worker,
+            max_memory_per_worker=limits.max_memory_per_worker,
         )
+        return build_profiles(self.profiles, local)
 
     def validate_spec(self, body: Any) -> ClusterSpec:
-        spec = validate_cluster_spec(body, self.limits, self.defaults)
-        if self.cluster_factory != LOCAL_CLUSTER:
-            check_factory_fields(body, self.cluster_factory, self._factory_fields)
-        return spec
-
-    @cached_property
-    def _factory_fields(self) -> tuple[str, ...]:
-        # Server configuration, imported once, only to read its signature.
-        try:
-            return factory_fields(import_factory(self.cluster_factory))
-        except Exception:
-            self.log.exception("clustercraft: cannot import %s", self.cluster_factory)
-            return ()
+        return validate_cluster_spec(body, self.profile_table, self.limits, self.default_profile)
 
     # ------------------------------------------------------------ public API
 
@@ -237,6 +244,13 @@ class ClusterManager(LoggingConfigurable):
         records = list(self.records.values())
         await asyncio.gather(*(self._refresh(record) for record in records))
         return [record.to_json() for record in records]
+
+    def list_profiles(self) -> list[dict[str, Any]]:
+        """GET /profiles: each profile's name, title, factory, kind and fields (never its
+        kwargs); the default profile first."""
+        profiles = self.profile_table
+        first = profiles.pop(self.default_profile)
+        return [profile.to_json() for profile in (first, *profiles.values())]
 
     async def get(self, cluster_id: str) -> dict[str, Any]:
         record = self._record(cluster_id)
@@ -250,13 +264,16 @@ class ClusterManager(LoggingConfigurable):
         if any(record.name == name for record in self.records.values()):
             raise NameInUse(f"a cluster named {name!r} already exists")
         spec = dataclasses.replace(spec, name=name)
-        standby = self.standby.take(spec.to_json()) if self.standby_host else None
+        profile = self.profile_table[spec.profile]
+        launch = profile.launch()
+        warm = self.standby_host and profile.kind == LOCAL  # standbys are warmed for local ones
+        standby = self.standby.take(spec.to_json(), launch) if warm else None
         cluster_id = standby[0] if standby else secrets.token_hex(4)
         record = HostRecord(
             cluster_id, name, spec, self._socket_path(cluster_id), started=time.time()
         )
         self.records[cluster_id] = record
-        record.process = standby[1] if standby else self._spawn_host(cluster_id, spec)
+        record.process = standby[1] if standby else self._spawn_host(cluster_id, spec, launch)
         record.pid = record.process.pid
         with contextlib.suppress(psutil.Error):  # our child, not yet reaped: the pid is its own
             record.create_time = psutil.Process(record.pid).create_time()
@@ -266,7 +283,15 @@ class ClusterManager(LoggingConfigurable):
 
     async def scale(self, cluster_id: str, body: Any) -> dict[str, Any]:
         record = self._record(cluster_id)
-        request = validate_patch(body, self.limits, record.spec.memory_limit)
+        profile = self.profile_table.get(record.spec.profile)  # None: configured away since
+        local = profile is not None and profile.kind == LOCAL
+        workers = profile.field("n_workers") if profile is not None else None
+        request = validate_patch(
+            body,
+            self.limits,
+            memory_limit=record.spec.options.get("memory_limit") if local else None,
+            max_workers=workers.maximum if workers is not None else None,
+        )
         if hasattr(request, "n_workers"):
             return await self._request(record, "scale", n=request.n_workers)
         adapt: Adapt | None = request.adapt
@@ -284,8 +309,14 @@ class ClusterManager(LoggingConfigurable):
         self._notify(record)
         processes = host_tree(record.pid, record.create_time, record.id)
         if record.connection is not None:
-            with contextlib.suppress(Exception):
+            try:
                 await self._request(record, "close", timeout=self.close_timeout)
+            except JobsLeft:
+                record.status = None  # still running, its error saying which jobs are left
+                self._notify(record)
+                raise
+            except Exception:
+                pass
         await wait_gone(processes, self.close_timeout)
         if record.process is not None:
             record.process.poll()  # reap it, so no zombie is left
@@ -338,8 +369,11 @@ class ClusterManager(LoggingConfigurable):
 
     # ------------------------------------------------------------ hosts
 
-    def _spawn_host(self, cluster_id: str, spec: ClusterSpec | None) -> subprocess.Popen:
-        """A host for ``spec``; with None, a standby that reads its spec from stdin later."""
+    def _spawn_host(
+        self, cluster_id: str, spec: ClusterSpec | None, launch: dict[str, Any] | None
+    ) -> subprocess.Popen:
+        """A host for ``spec`` on the profile ``launch``; with None, a standby that reads
+        both from stdin later. The profile goes through stdin: its kwargs may be secret."""
         os.makedirs(self.runtime_dir, mode=0o700, exist_ok=True)
         command = [
             sys.executable,
@@ -357,23 +391,24 @@ class ClusterManager(LoggingConfigurable):
             str(self.grace_period),
             "--owner",
             self.server_id,
-            "--factory",
-            self.cluster_factory,
-            "--factory-kwargs",
-            json.dumps(self.cluster_factory_kwargs),
             "--worker-start",
             self._worker_start(standby=spec is None),
         ]
         with open(self._log_path(cluster_id), "ab") as log_file:
             # Own session: a Ctrl-C in the server's terminal must not kill clusters.
-            return subprocess.Popen(
+            process = subprocess.Popen(
                 command,
-                stdin=subprocess.PIPE if spec is None else subprocess.DEVNULL,
+                stdin=subprocess.PIPE,
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
                 close_fds=True,
             )
+        if launch is not None:
+            with contextlib.suppress(OSError):  # it died at once: it shows as lost
+                process.stdin.write(json.dumps(launch).encode() + b"\n")
+                process.stdin.close()
+        return process
 
     def _worker_start(self, standby: bool) -> str:
         if self.worker_start != "auto":
@@ -515,6 +550,8 @@ class ClusterManager(LoggingConfigurable):
             reply = await record.connection.request(op, timeout or self.request_timeout, **args)
         except ClusterUnavailable as exc:
             raise ClusterUnavailable(f"cluster {record.name!r}: {exc}") from None
+        if reply.get("kept"):
+            raise JobsLeft(reply.get("message"))
         if not reply.get("ok"):
             raise ClusterUnavailable(f"cluster {record.name!r}: {reply.get('message')}")
         self._notify(record)

@@ -96,6 +96,14 @@ class ClustersHandler(ClusterCraftHandler):
         self.write_json(await self.manager.create(self.json_body()), status=201)
 
 
+class ProfilesHandler(ClusterCraftHandler):
+    @tornado.web.authenticated
+    @authorized
+    @client_errors
+    async def get(self) -> None:
+        self.write_json(self.manager.list_profiles())
+
+
 class ClusterHandler(ClusterCraftHandler):
     @tornado.web.authenticated
     @authorized
@@ -189,4 +197,5 @@ def route_table() -> list[tuple[str, type]]:
         (url_path_join(base, "events"), ClusterEventsHandler),
         (url_path_join(base, cluster_id), ClusterHandler),
         (url_path_join(base, cluster_id, "workers"), WorkersHandler),
+        ("/clustercraft/profiles", ProfilesHandler),
     ]
