@@ -7,7 +7,8 @@
 - ``GatewayDeployment`` (gateway.py): a Dask Gateway cluster; scheduler and workers run
   wherever the gateway puts them.
 
-``error`` says why requested workers are missing; it stays until they really run.
+``error`` says why requested workers are missing (it stays until they really run), and why
+the last shut down failed (until the queue or gateway answers again).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class Deployment:
         self.on_change = on_change  # the host pushes a new state
         self.cluster: Any = None
         self.start_error: str | None = None  # why workers did not start, until they run
+        self.close_error: str | None = None  # why the last close left jobs, until it can
 
     # ------------------------------------------------------------ lifecycle
 
@@ -115,7 +117,7 @@ class Deployment:
 
     @property
     def error(self) -> str | None:
-        return self.start_error
+        return self.start_error or self.close_error
 
     def processes(self) -> bool:
         processes = getattr(self.cluster, "processes", None)

@@ -197,8 +197,8 @@ class ClusterHost:
         if self.cluster is not None:
             try:
                 await self.deployment.close(force=force)
-            except JobsLeft as exc:
-                self.status, self.error = previous, f"Shut down failed: {exc}"
+            except JobsLeft:
+                self.status = previous  # still running; the deployment's error says why
                 self.push()
                 raise
             except Exception:
