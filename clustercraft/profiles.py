@@ -70,45 +70,48 @@ def profile_request(profile: Mapping[str, Any], recommendation: Any) -> dict[str
 
 
 def profile_code(profile: Mapping[str, Any], recommendation: Any) -> str:
-    """Python that makes the cluster of :func:`profile_request` directly, with a client."""
+    """Python that makes the cluster of :func:`profile_request` directly, with a client: the
+    profile's field defaults (queue, walltime, ...) with the recommendation's sizes over them.
+    What the server's admin configured beyond the fields (a gateway's address and auth, a
+    queue's account) is not known here; the site's Dask configuration supplies it."""
     from dask.utils import format_bytes
 
     body = profile_request(profile, recommendation)
     fields = {f["name"]: f for f in profile.get("fields", [])}
-    factory = profile.get("factory", LOCAL_CLUSTER)
+    factory = profile.get("factory") or LOCAL_CLUSTER
     kind = profile.get("kind") or profile_kind(factory)
     module, _, cls = factory.rpartition(".")
-    module = "dask.distributed" if kind == LOCAL else module
-    args = []
-    for name, value in body.items():
-        if name in ("profile", "n_workers") or (kind == LOCAL and name == "n_workers"):
-            continue
-        if fields.get(name, {}).get("type") == "memory":
-            value = format_bytes(value)
-        args.append(f"{name}={value!r}")
+    values = {name: f.get("default") for name, f in fields.items() if name != "n_workers"}
+    values |= {k: v for k, v in body.items() if k not in ("profile", "n_workers")}
+
+    def literal(name: str, value: Any) -> str:
+        return repr(format_bytes(value) if fields[name]["type"] == "memory" else value)
+
+    args = [f"{name}={literal(name, value)}" for name, value in values.items() if value is not None]
     n_workers = body["n_workers"]
-    lines = [f"from {module} import {cls}"]
     if kind == LOCAL:
-        lines += [
-            "from dask.distributed import Client",
-            "",
-            f"cluster = {cls}({', '.join([f'n_workers={n_workers}', *args])})",
-            "client = Client(cluster)",
-        ]
-        return "\n".join(lines) + "\n"
-    site = "  # the site's queue, account, address and auth come from its Dask configuration"
-    lines.append("" if kind == GATEWAY else "from dask.distributed import Client")
-    if kind == JOBQUEUE:
-        lines += ["", f"cluster = {cls}({', '.join(args)}){site}"]
-        lines += [f"cluster.scale({n_workers})  # {n_workers // body.get('processes', 1)} job(s)"]
-        lines += ["client = Client(cluster)"]
-    elif kind == GATEWAY:
-        lines += ["", f"cluster = {cls}({', '.join(args)}){site}", f"cluster.scale({n_workers})"]
-        lines += ["client = cluster.get_client()"]
+        make = [f"cluster = {cls}({', '.join([f'n_workers={n_workers}', *args])})"]
+        imports = [f"from dask.distributed import Client, {cls}"]
     else:
-        lines += ["", f"cluster = {cls}({', '.join(args)})", f"cluster.scale({n_workers})"]
-        lines += ["client = Client(cluster)"]
-    return "\n".join(line for line in lines) + "\n"
+        imports = [f"from {module} import {cls}"]
+        if kind != GATEWAY:
+            imports.insert(0, "from dask.distributed import Client")
+        processes = body.get("processes", 1)
+        jobs = f"  # {n_workers // processes} job(s)" if kind == JOBQUEUE else ""
+        make = [
+            f"# {_SITE_NOTE[kind]}" if kind in _SITE_NOTE else None,
+            f"cluster = {cls}({', '.join(args)})",
+            f"cluster.scale({n_workers}){jobs}",
+        ]
+    client = "cluster.get_client()" if kind == GATEWAY else "Client(cluster)"
+    lines = [*imports, "", *[line for line in make if line], f"client = {client}"]
+    return "\n".join(lines) + "\n"
+
+
+_SITE_NOTE = {
+    JOBQUEUE: "The site's account, interface and the like come from its jobqueue configuration.",
+    GATEWAY: "The gateway's address and auth come from the site's Dask configuration.",
+}
 
 
 def _shape(recommendation: Any) -> tuple[int, int, int]:
