@@ -11,10 +11,11 @@ Gateway's) and serves JSON lines on a Unix-domain socket:
 
 The profile (``{"name", "factory", "kwargs"}``) comes as one JSON line on stdin, never on the
 command line: its kwargs may hold a gateway's password. With ``--spec -`` the host is a
-standby for local profiles, started ahead of need by a server whose panel is open: it imports
-distributed and warms its worker start (a forkserver with distributed, numpy and pandas
-imported, when ``--worker-start forkserver``), then waits for its spec and its profile, one
-line each, on stdin; end of input (the server went away) makes it exit.
+standby, started ahead of need by a server whose panel is open: it imports distributed and the
+modules of ``--preload`` (the configured profiles' dask_jobqueue, dask_gateway) and warms its
+worker start (a forkserver with distributed, numpy and pandas imported, when ``--worker-start
+forkserver``; stopped again when the profile is not local), then waits for its spec and its
+profile, one line each, on stdin; end of input (the server went away) makes it exit.
 
 A close that cannot stop every job of the cluster replies ``{"ok": false, "kept": true,
 "message": ...}``: the cluster keeps running, with the reason as its error.
@@ -47,8 +48,9 @@ import dask
 import psutil
 from distributed.diagnostics.plugin import SchedulerPlugin
 
-from clustercraft.profiles import LOCAL, profile_kind
+from clustercraft.profiles import GATEWAY, JOBQUEUE, LOCAL, profile_kind
 from clustercraft.schema import worker_rows
+from clustercraft.server import internals
 from clustercraft.server.deploy import JobsLeft, make_deployment, reason
 from clustercraft.server.hoststate import (
     LEASE_SECONDS,
@@ -415,6 +417,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--grace", type=float, default=60.0)
     parser.add_argument("--owner", required=True, help="id of the server that launches the host")
     parser.add_argument(
+        "--preload", default="", help="modules a standby imports ahead (comma-separated)"
+    )
+    parser.add_argument(
         "--worker-start",
         choices=("forkserver", "spawn", ""),
         default="",
@@ -423,8 +428,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     standby = args.spec == "-"
-    if standby:  # only ever handed a local profile
+    if standby:
         prepare_worker_start(args.worker_start)
+        preload(args.preload)
         args.spec = sys.stdin.readline()
         if not args.spec.strip():
             return  # the server let go of its standby, or went away
@@ -433,9 +439,23 @@ def main(argv: list[str] | None = None) -> None:
     if not line.strip():
         return  # the server went away before it said which profile
     launch = json.loads(line)
-    if not standby and profile_kind(launch["factory"]) == LOCAL:
+    kind = profile_kind(launch["factory"])
+    if not standby and kind == LOCAL:
         prepare_worker_start(args.worker_start)
+    if standby and kind in (JOBQUEUE, GATEWAY):
+        internals.stop_forkserver()  # its workers run elsewhere: no use for it
     asyncio.run(ClusterHost(args, launch).run())
+
+
+def preload(modules: str) -> None:
+    """Import what a configured profile's cluster will need (best effort)."""
+    import importlib
+
+    for module in filter(None, modules.split(",")):
+        try:
+            importlib.import_module(module)
+        except Exception as exc:  # the cluster that needs it will say why
+            log.warning("standby host: cannot preload %s: %s", module, exc)
 
 
 if __name__ == "__main__":

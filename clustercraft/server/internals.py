@@ -1,4 +1,5 @@
-"""Every use of distributed's and dask-jobqueue's private or undocumented API, one function each.
+"""Every use of distributed's, dask-jobqueue's and the standard library's private or undocumented
+API, one function each.
 
 test_server_internals.py runs each against the installed versions, so an upgrade that changes
 one fails there, loudly, instead of leaving a cluster quietly wrong.
@@ -86,3 +87,11 @@ def job_ids(cluster: Any) -> dict[str, Any]:
 def cancel_command(cluster: Any) -> str:
     """dask-jobqueue: the queue's cancel command (``scancel`` for SLURM)."""
     return cluster.job_cls.cancel_command
+
+
+def stop_forkserver() -> None:
+    """Stop this process's multiprocessing forkserver, if it runs (a standby host warmed one
+    for a local cluster, and got another kind)."""
+    import multiprocessing.forkserver
+
+    multiprocessing.forkserver._forkserver._stop()

@@ -266,8 +266,7 @@ class ClusterManager(LoggingConfigurable):
         spec = dataclasses.replace(spec, name=name)
         profile = self.profile_table[spec.profile]
         launch = profile.launch()
-        warm = self.standby_host and profile.kind == LOCAL  # standbys are warmed for local ones
-        standby = self.standby.take(spec.to_json(), launch) if warm else None
+        standby = self.standby.take(spec.to_json(), launch) if self.standby_host else None
         cluster_id = standby[0] if standby else secrets.token_hex(4)
         record = HostRecord(
             cluster_id, name, spec, self._socket_path(cluster_id), started=time.time()
@@ -393,6 +392,8 @@ class ClusterManager(LoggingConfigurable):
             self.server_id,
             "--worker-start",
             self._worker_start(standby=spec is None),
+            "--preload",
+            ",".join(self._preload() if spec is None else ()),
         ]
         with open(self._log_path(cluster_id), "ab") as log_file:
             # Own session: a Ctrl-C in the server's terminal must not kill clusters.
@@ -409,6 +410,11 @@ class ClusterManager(LoggingConfigurable):
                 process.stdin.write(json.dumps(launch).encode() + b"\n")
                 process.stdin.close()
         return process
+
+    def _preload(self) -> list[str]:
+        """What a standby imports ahead for the configured profiles that are not local."""
+        factories = {p.factory for p in self.profile_table.values() if p.kind != LOCAL}
+        return sorted({factory.rpartition(".")[0] for factory in factories})
 
     def _worker_start(self, standby: bool) -> str:
         if self.worker_start != "auto":

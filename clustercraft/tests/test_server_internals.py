@@ -95,3 +95,16 @@ async def test_jobqueue_jobs_and_their_worker_names():
         assert internals.job_ids(cluster) == {"42": name}
     finally:
         cluster.workers.clear()
+
+
+def test_stop_forkserver_stops_this_processs_forkserver():
+    import multiprocessing.forkserver
+
+    import psutil
+
+    multiprocessing.forkserver.ensure_running()
+    pid = multiprocessing.forkserver._forkserver._forkserver_pid
+    assert psutil.pid_exists(pid)
+    internals.stop_forkserver()
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    internals.stop_forkserver()  # none running: fine

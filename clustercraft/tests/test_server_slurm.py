@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+import psutil
 import pytest
 
 WORKERS_TIMEOUT = 180  # a 2-core machine shared with other test runs: job start + worker import
@@ -194,3 +195,21 @@ async def test_bad_requests_submit_no_job(clusters, slurm):
         assert json.loads(response.body)["field"] == field
     assert clusters.manager.records == {}
     assert await jobs_of(slurm) == {}
+
+
+async def test_with_a_panel_open_the_warm_standby_runs_the_slurm_cluster(
+    clusters, slurm, jp_ws_fetch
+):
+    manager = clusters.manager
+    ws = await jp_ws_fetch("clustercraft", "clusters", "events")
+    json.loads(await ws.read_message())
+    standby_id, standby = manager.standby.host
+    assert "dask_jobqueue" in standby.args[standby.args.index("--preload") + 1]
+    created = await launch(clusters, n_workers=1)
+    assert created["id"] == standby_id
+    await clusters.wait_for(created["id"], running(1), WORKERS_TIMEOUT)
+    # Its forkserver, warmed for a local cluster, is stopped: the workers are jobs.
+    children = psutil.Process(standby.pid).children()
+    assert not [p for p in children if "forkserver" in " ".join(p.cmdline())]
+    await delete(clusters, slurm, created["id"])
+    ws.close()
