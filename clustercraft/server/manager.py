@@ -47,6 +47,7 @@ from .standby import StandbyPool
 
 Listener = Callable[[dict[str, Any]], None]
 SCAN_INTERVAL = 5.0  # seconds between looks for hosts whose server went away
+QUEUE_COMMAND_TIMEOUT = 60.0  # seconds; jobqueue.py's COMMAND_TIMEOUT, per command
 # sun_path holds 108 bytes; longer runtime paths get their sockets in a short private dir.
 MAX_SOCKET_PATH = 100
 
@@ -309,7 +310,7 @@ class ClusterManager(LoggingConfigurable):
         processes = host_tree(record.pid, record.create_time, record.id)
         if record.connection is not None:
             try:
-                await self._request(record, "close", timeout=self.close_timeout)
+                await self._request(record, "close", timeout=self._close_wait(record))
             except JobsLeft:
                 record.status = None  # still running, its error saying which jobs are left
                 self._notify(record)
@@ -410,6 +411,13 @@ class ClusterManager(LoggingConfigurable):
                 process.stdin.write(json.dumps(launch).encode() + b"\n")
                 process.stdin.close()
         return process
+
+    def _close_wait(self, record: HostRecord) -> float:
+        """How long a host may take to close: a queue's commands may each wait a minute for a
+        controller that does not answer, and a host killed meanwhile leaves its jobs behind."""
+        profile = self.profile_table.get(record.spec.profile)
+        local = profile is not None and profile.kind == LOCAL
+        return self.close_timeout if local else self.close_timeout + QUEUE_COMMAND_TIMEOUT
 
     def _preload(self) -> list[str]:
         """What a standby imports ahead for the configured profiles that are not local."""
