@@ -105,27 +105,37 @@ async def wait_until_gone(slurm, job_id: str, timeout: float = 60) -> None:
         await asyncio.sleep(0.2)
 
 
-async def test_a_job_that_ends_underneath_is_replaced_and_says_why(clusters, slurm):
+async def test_jobs_that_end_underneath_are_replaced_and_say_why(clusters, slurm):
     created = await launch(clusters, n_workers=2)
     cluster = await clusters.wait_for(created["id"], running(2), WORKERS_TIMEOUT)
-    victim = cluster["workers"][0]["job_id"]
-    await asyncio.to_thread(slurm.run, "scancel", victim)
+    cancelled, timed_out = sorted(row["job_id"] for row in cluster["workers"])
+    await asyncio.to_thread(slurm.run, "scancel", cancelled)
+    # SLURM's shortest walltime is a minute: this job reaches it about a minute after it began.
+    await asyncio.to_thread(slurm.run, "scontrol", "update", f"jobid={timed_out}", "timelimit=1")
 
     cluster = await clusters.wait_for(
         created["id"],
-        lambda c: (
-            [e["job_id"] for e in c["jobs"]["ended"]] == [victim]
-            and running(2)(c)
-            and victim not in {row["job_id"] for row in c["workers"]}
-        ),
+        lambda c: [e["job_id"] for e in c["jobs"]["ended"]] == [cancelled] and running(2)(c),
         WORKERS_TIMEOUT,
     )
+    assert cancelled not in {row["job_id"] for row in cluster["workers"]}
     (ended,) = cluster["jobs"]["ended"]
     assert ended["state"] == "CANCELLED"
     assert "cancelled outside the cluster" in ended["reason"]
     assert cluster["requested_workers"] == 2 and cluster["error"] is None
+
+    cluster = await clusters.wait_for(
+        created["id"],
+        lambda c: len(c["jobs"]["ended"]) == 2 and running(2)(c),
+        WORKERS_TIMEOUT,
+    )
+    timeout = cluster["jobs"]["ended"][1]
+    assert (timeout["job_id"], timeout["state"]) == (timed_out, "TIMEOUT")
+    assert timeout["reason"] == "reached its walltime (TimeLimit)"
+    live = {row["job_id"] for row in cluster["workers"]}
+    assert not live & {cancelled, timed_out} and len(live) == 2
     queued = await jobs_of(slurm)
-    assert len([s for s in queued.values() if s == "RUNNING"]) == 2
+    assert sorted(queued[job_id] for job_id in live) == ["RUNNING", "RUNNING"]
     await delete(clusters, slurm, created["id"])
 
 
