@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import psutil
-from dask.utils import parse_bytes
 from jupyter_core.paths import jupyter_runtime_dir
 from traitlets import Bool, Dict, Enum, Float, Int, TraitError, Unicode, Union, default
 from traitlets.config import LoggingConfigurable
@@ -41,7 +40,7 @@ from .hoststate import (
     verified_host,
     wait_gone,
 )
-from .profiles import LOCAL_PROFILE, Profile, build_profiles, local_profile
+from .profiles import LOCAL_PROFILE, Profile, build_profiles, config_bytes, local_profile
 from .spec import Adapt, ClusterSpec, Limits, validate_cluster_spec, validate_patch
 from .standby import StandbyPool
 
@@ -215,19 +214,18 @@ class ClusterManager(LoggingConfigurable):
         return Limits(
             max_workers=self.max_workers,
             max_threads_per_worker=self.max_threads_per_worker,
-            max_memory_per_worker=_bytes_or_none(self.max_memory_per_worker),
-            max_total_memory=_bytes_or_none(self.max_total_memory) or psutil.virtual_memory().total,
+            max_memory_per_worker=config_bytes(self.max_memory_per_worker),
+            max_total_memory=config_bytes(self.max_total_memory) or psutil.virtual_memory().total,
         )
 
     @property
     def profile_table(self) -> dict[str, Profile]:
         """Every profile a request may choose, ``local`` first (ValueError: bad config)."""
         limits = self.limits
-        memory = self.default_memory_limit
         local = local_profile(
             n_workers=self.default_n_workers,
             threads_per_worker=self.default_threads_per_worker,
-            memory_limit=None if memory in ("auto", "", None) else _bytes_or_none(memory),
+            memory_limit=config_bytes(self.default_memory_limit),
             processes=self.default_processes,
             max_workers=limits.max_workers,
             max_threads_per_worker=limits.max_threads_per_worker,
@@ -646,9 +644,3 @@ class ClusterManager(LoggingConfigurable):
         short_dir = os.path.join(tempfile.gettempdir(), f"clustercraft-{os.getuid()}-{digest}")
         os.makedirs(short_dir, mode=0o700, exist_ok=True)
         return os.path.join(short_dir, f"{cluster_id}.sock")
-
-
-def _bytes_or_none(value: int | str) -> int | None:
-    if value in ("", None):
-        return None
-    return parse_bytes(value) if isinstance(value, str) else int(value)

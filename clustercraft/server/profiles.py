@@ -162,6 +162,13 @@ def build_profiles(config: Mapping[str, Any], local: Profile) -> dict[str, Profi
     return profiles
 
 
+def config_bytes(value: int | str | None) -> int | None:
+    """A size from server configuration ("32 GiB" or bytes); None for "", None or "auto"."""
+    if value in ("", None, "auto"):
+        return None
+    return parse_bytes(value) if isinstance(value, str) else int(value)
+
+
 def import_factory(path: str) -> Any:
     """The class or function a configured class path ("package.module.Name") names."""
     import importlib
