@@ -7,13 +7,15 @@ every run so that load affects all alike:
 
 - direct: ``SLURMCluster(queue="debug", cores=1, memory="1GiB", processes=1, ...)`` /
   ``Gateway(...).new_cluster()`` made in this Python process (imports done, as in a notebook
-  that already imported them), ``scale(2)``, until a client sees 2 workers.
+  that already imported them), ``scale(2)``, until a client sees 2 workers;
+- panel: ``POST /clustercraft/clusters {"profile": ..., "n_workers": 2}`` to a real Jupyter
+  server (started once per system, its ``profiles`` config naming the same cluster: the same
+  SLURMCluster kwargs, the same gateway and auth) until the panel's push (one websocket
+  subscriber, open for the whole run) reports 2 workers. It includes the cluster host process
+  starting and importing distributed and the queue's library, which the direct column does not.
 
-Between runs the cluster is closed and its jobs (squeue) or processes are waited for, outside
-the timing. The product-side column, POST /clustercraft/clusters with a SLURM or Gateway
-profile until the panel's push reports 2 workers, and the ratio panel / direct (target
-<= 1.1) are added when profiles exist: one more method on each system and one more entry in
-COLUMNS.
+and the ratio panel / direct (target <= 1.1). Between runs the cluster is closed (DELETE for
+the panel) and its jobs (squeue) or processes are waited for, outside the timing.
 
     .venv/bin/python bench/bench_queues.py [--runs 5] [--systems slurm,gateway]
 """
@@ -21,7 +23,9 @@ COLUMNS.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
+import json
 import os
 import statistics
 import subprocess
@@ -33,6 +37,8 @@ from collections.abc import Callable, Iterator
 from importlib.metadata import version
 from pathlib import Path
 
+import psutil
+from bench_cluster_start import Panel, Server  # a real Jupyter server, an open panel
 from distributed import Client
 
 from clustercraft.tests.queues import (
@@ -67,6 +73,70 @@ def wait_workers(client: Client) -> None:
     client.wait_for_workers(N_WORKERS, timeout=TIMEOUT)
 
 
+class PanelColumn:
+    """A Jupyter server with clustercraft and one profile, and an open panel on it, driven from
+    an event loop of its own between the synchronous direct measurements."""
+
+    def __init__(self, directory: Path, name: str, profile: dict) -> None:
+        self.name = name
+        config = directory / "jupyter-config"
+        config.mkdir(parents=True, exist_ok=True)
+        settings = {"ClusterManager": {"profiles": {name: profile}, "default_profile": name}}
+        (config / "jupyter_server_config.json").write_text(json.dumps(settings))
+        self.loop = asyncio.new_event_loop()
+        self.server: Server | None = None
+        self.panel: Panel | None = None
+        self.loop.run_until_complete(self._open(directory, config))
+
+    async def _open(self, directory: Path, config: Path) -> None:
+        self.server = Server(str(directory / "server"), env={"JUPYTER_CONFIG_DIR": str(config)})
+        await self.server.wait_ready()
+        self.panel = await Panel(self.server).open()
+        await self._standby_ready()
+
+    async def _standby_ready(self, timeout: float = 60) -> None:
+        """A panel open a moment, as a user's: its standby host is warm (its forkserver up)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            commands = []
+            for process in self.server.descendants():
+                with contextlib.suppress(psutil.Error):
+                    commands.append(" ".join(process.cmdline()))
+            if any("--spec -" in c for c in commands) and any("forkserver" in c for c in commands):
+                return
+            await asyncio.sleep(0.1)
+        raise RuntimeError("the standby host did not get ready")
+
+    def launch(self) -> tuple[float, dict]:
+        """Seconds from POST until a push shows the workers; the cluster's last state."""
+        return self.loop.run_until_complete(self._launch())
+
+    async def _launch(self) -> tuple[float, dict]:
+        while not self.panel.messages.empty():
+            self.panel.messages.get_nowait()
+        started = time.perf_counter()
+        cluster = await self.server.request("POST", body={"n_workers": N_WORKERS})
+        while True:
+            message = await asyncio.wait_for(self.panel.messages.get(), TIMEOUT)
+            state = message.get("cluster") or {}
+            if state.get("id") == cluster["id"] and state["n_workers"] >= N_WORKERS:
+                return time.perf_counter() - started, state
+
+    def delete(self, cluster_id: str) -> None:
+        """Shut the cluster down, then wait for the next standby, so no run shares the cores
+        with its warming."""
+        self.loop.run_until_complete(self.server.request("DELETE", "/" + cluster_id))
+        self.loop.run_until_complete(self._standby_ready())
+
+    def close(self) -> None:
+        if self.panel is not None:
+            self.panel.close()
+            self.loop.run_until_complete(asyncio.sleep(0.1))  # its reader sees the cancel
+        if self.server is not None:
+            self.server.stop()
+        self.loop.close()
+
+
 class SlurmSystem:
     name = "slurm"
 
@@ -80,9 +150,17 @@ class SlurmSystem:
         if started.returncode != 0:
             raise RuntimeError(f"scripts/slurm.sh start exited with {started.returncode}")
         os.environ["SLURM_CONF"] = str(SLURM_DIR / "slurm.conf")
+        self.panel_slurm = self.new_slurm()
+        profile = {
+            "factory": "dask_jobqueue.SLURMCluster",
+            "kwargs": self.panel_slurm.cluster_kwargs(cores=1, memory="1GiB", processes=1),
+        }
         try:
+            self.column = PanelColumn(self.directory / "panel", "slurm", profile)
             yield self
         finally:
+            with contextlib.suppress(AttributeError):
+                self.column.close()
             subprocess.run([str(SLURM_SCRIPT), "stop", *lease], stdin=subprocess.DEVNULL)
 
     def new_slurm(self) -> Slurm:
@@ -105,6 +183,13 @@ class SlurmSystem:
             raise RuntimeError(f"jobs left after close: {left}")
         return elapsed
 
+    def panel(self) -> float:
+        elapsed, cluster = self.column.launch()
+        self.column.delete(cluster["id"])
+        if left := self.panel_slurm.wait_no_jobs():
+            raise RuntimeError(f"jobs left after DELETE: {left}")
+        return elapsed
+
     def versions(self) -> str:
         sinfo = subprocess.run(["sinfo", "-V"], capture_output=True, text=True).stdout.strip()
         return f"{sinfo}, dask-jobqueue {version('dask-jobqueue')}"
@@ -120,7 +205,23 @@ class GatewaySystem:
     def running(self) -> Iterator[GatewaySystem]:
         with gateway_server(self.directory / "gateway") as server:
             self.server = server
-            yield self
+            profile = {
+                "factory": "dask_gateway.GatewayCluster",
+                "kwargs": {
+                    "address": server.address,
+                    "proxy_address": server.proxy_address,
+                    "auth": {
+                        "type": "basic",
+                        "username": server.username,
+                        "password": server.password,
+                    },
+                },
+            }
+            self.column = PanelColumn(self.directory / "panel", "gateway", profile)
+            try:
+                yield self
+            finally:
+                self.column.close()
 
     def direct(self) -> float:
         with self.server.connect() as gateway:
@@ -133,10 +234,21 @@ class GatewaySystem:
                 # The cluster's scheduler and workers: the server's children but its proxy.
                 started = [p for p in self.server.processes()[1:] if "proxy" not in p.name()]
                 cluster.shutdown()
-        deadline = time.monotonic() + 60
-        while not gone(started) and time.monotonic() < deadline:
-            time.sleep(0.1)
+        self.wait_gone(started)
         return elapsed
+
+    def panel(self) -> float:
+        elapsed, cluster = self.column.launch()
+        started = [p for p in self.server.processes()[1:] if "proxy" not in p.name()]
+        self.column.delete(cluster["id"])
+        self.wait_gone(started)
+        return elapsed
+
+    @staticmethod
+    def wait_gone(processes) -> None:
+        deadline = time.monotonic() + 60
+        while not gone(processes) and time.monotonic() < deadline:
+            time.sleep(0.1)
 
     def versions(self) -> str:
         return f"dask-gateway-server {version('dask-gateway-server')}"
@@ -146,8 +258,8 @@ SYSTEMS: dict[str, Callable[[Path], SlurmSystem | GatewaySystem]] = {
     "slurm": SlurmSystem,
     "gateway": GatewaySystem,
 }
-# (title, method of a system returning seconds). The panel column goes here.
-COLUMNS: list[tuple[str, str]] = [("direct", "direct")]
+# (title, method of a system returning seconds).
+COLUMNS: list[tuple[str, str]] = [("direct", "direct"), ("panel", "panel")]
 
 
 def summary(values: list[float]) -> str:
@@ -186,10 +298,21 @@ def main() -> None:
         f"{sys.version.split()[0]}"
     )
     titles = [title for title, _ in COLUMNS]
-    print(f"{'system':<10}" + "".join(f"{title:<26}" for title in titles) + "versions")
+    header = "".join(f"{title:<26}" for title in titles)
+    print(f"{'system':<10}{header}{'panel / direct':<20}versions")
     for name, results, versions in rows:
         cells = "".join(f"{summary(results[title]):<26}" for title in titles)
-        print(f"{name:<10}{cells}{versions}")
+        print(f"{name:<10}{cells}{ratio(results):<20}{versions}")
+
+
+def ratio(results: dict[str, list[float]]) -> str:
+    """Medians' ratio, and the range of the per-run ratios (each run's pair ran back to back)."""
+    panel, direct = results["panel"], results["direct"]
+    per_run = [p / d for p, d in zip(panel, direct, strict=True)]
+    return (
+        f"{statistics.median(panel) / statistics.median(direct):.2f} "
+        f"({min(per_run):.2f}-{max(per_run):.2f})"
+    )
 
 
 if __name__ == "__main__":

@@ -28,14 +28,20 @@ WORKER_ROW_FIELDS: dict[str, str] = {
     "local_directory": "string",
     "dashboard": "string",
     "last_seen": "float64",
+    # Job-queue workers: the job that runs the worker and its state in the queue.
+    "job_id": "string",
+    "job_state": "string",
 }
 
 
-def worker_row(address: str, info: Mapping[str, Any]) -> dict[str, Any]:
+def worker_row(
+    address: str, info: Mapping[str, Any], job: tuple[str | None, str | None] = (None, None)
+) -> dict[str, Any]:
     """One worker row from a scheduler's worker identity.
 
     ``info`` is ``WorkerState.identity()`` as found in ``Scheduler.identity()["workers"]``
-    or ``Client.scheduler_info()["workers"]``, so the panel and the inline widget agree.
+    or ``Client.scheduler_info()["workers"]``, so the panel and the inline widget agree;
+    ``job`` the (id, state) of the job-queue job that runs the worker.
     """
     metrics = info.get("metrics") or {}
     spilled = metrics.get("spilled_bytes") or {}
@@ -59,12 +65,22 @@ def worker_row(address: str, info: Mapping[str, Any]) -> dict[str, Any]:
         "local_directory": info.get("local_directory"),
         "dashboard": f"http://{host}:{dashboard_port}/status" if dashboard_port else None,
         "last_seen": float(info.get("last_seen") or 0.0),
+        "job_id": job[0],
+        "job_state": job[1],
     }
 
 
-def worker_rows(workers: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Rows for every worker of ``scheduler_info()["workers"]``, sorted by name."""
-    rows = [worker_row(address, info) for address, info in workers.items()]
+def worker_rows(
+    workers: Mapping[str, Mapping[str, Any]],
+    jobs: Mapping[str, tuple[str | None, str | None]] | None = None,
+) -> list[dict[str, Any]]:
+    """Rows for every worker of ``scheduler_info()["workers"]``, sorted by name; ``jobs``:
+    worker name -> (job id, job state), for workers that job queues run."""
+    jobs = jobs or {}
+    rows = [
+        worker_row(address, info, jobs.get(str(info.get("name", address)), (None, None)))
+        for address, info in workers.items()
+    ]
     return sorted(rows, key=_natural_key)
 
 

@@ -20,6 +20,9 @@ export interface IWorkerRow {
   local_directory: string | null;
   dashboard: string | null;
   last_seen: number;
+  /** Job-queue workers: the job that runs the worker, and its state in the queue. */
+  job_id: string | null;
+  job_state: string | null;
 }
 
 export type ClusterStatus = 'starting' | 'running' | 'closing' | 'lost';
@@ -71,7 +74,9 @@ export const WORKER_FIELDS: (keyof IWorkerRow)[] = [
   'nanny',
   'local_directory',
   'dashboard',
-  'last_seen'
+  'last_seen',
+  'job_id',
+  'job_state'
 ];
 
 /**

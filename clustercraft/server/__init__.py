@@ -1,28 +1,18 @@
-"""Server side: the cluster manager and its REST/WebSocket routes, as a Jupyter server extension."""
+"""Server side: the cluster manager and its REST/WebSocket routes, as a Jupyter server extension
+(app.py), and the cluster host processes it starts (host.py).
+
+``ClusterCraftApp`` is imported on first use: a host process imports this package too, and
+jupyter_server would cost it a second at every cluster start.
+"""
 
 from __future__ import annotations
 
-from jupyter_server.extension.application import ExtensionApp
-from tornado.ioloop import IOLoop
-
-from .manager import ClusterManager
-from .routes import MANAGER_SETTING, route_table
+__all__ = ["ClusterCraftApp"]
 
 
-class ClusterCraftApp(ExtensionApp):
-    """Owns one ClusterManager for the server's lifetime; a clean stop closes its clusters."""
+def __getattr__(name: str):
+    if name == "ClusterCraftApp":
+        from .app import ClusterCraftApp
 
-    name = "clustercraft"
-    load_other_extensions = True
-
-    def initialize_settings(self) -> None:
-        self.manager = ClusterManager(parent=self, log=self.log, base_url=self.serverapp.base_url)
-        self.settings[MANAGER_SETTING] = self.manager
-        # Adopt surviving hosts as soon as the loop runs, within their grace time.
-        IOLoop.current().add_callback(self.manager.start)
-
-    def initialize_handlers(self) -> None:
-        self.handlers.extend(route_table())
-
-    async def stop_extension(self) -> None:
-        await self.manager.shutdown()
+        return ClusterCraftApp
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,8 +1,8 @@
 """A cluster host: one process per cluster, outside the Jupyter server's event loop.
 
 ``python -m clustercraft.server.host --id ID --runtime-dir DIR --socket PATH --spec JSON``
-runs a cluster (``distributed.LocalCluster`` unless the server configured another
-factory) and serves JSON lines on a Unix-domain socket:
+runs the cluster of one profile (see deploy.py: a LocalCluster, a job queue's, a Dask
+Gateway's) and serves JSON lines on a Unix-domain socket:
 
 - requests ``{"req": n, "op": "snapshot"|"watch"|"scale"|"adapt"|"reset_peaks"|"close", ...}``
   answered by ``{"req": n, "ok": true, "cluster": {...}}`` or
@@ -10,10 +10,16 @@ factory) and serves JSON lines on a Unix-domain socket:
 - pushes ``{"event": "cluster", "cluster": {...}}`` whenever a worker joins or leaves or the
   status changes, and once a second to connections that asked to ``watch``.
 
-With ``--spec -`` the host is a standby, started ahead of need by a server whose panel is
-open: it imports distributed and warms its worker start (a forkserver with distributed,
-numpy and pandas imported, when ``--worker-start forkserver``), then waits for its spec as
-one line on stdin; end of input (the server went away) makes it exit.
+The profile (``{"name", "factory", "kwargs"}``) comes as one JSON line on stdin, never on the
+command line: its kwargs may hold a gateway's password. With ``--spec -`` the host is a
+standby, started ahead of need by a server whose panel is open: it imports distributed and the
+modules of ``--preload`` (the configured profiles' dask_jobqueue, dask_gateway) and warms its
+worker start (a forkserver with distributed, numpy and pandas imported, when ``--worker-start
+forkserver``; stopped again when the profile is not local), then waits for its spec and its
+profile, one line each, on stdin; end of input (the server went away) makes it exit.
+
+A close that cannot stop every job of the cluster replies ``{"ok": false, "kept": true,
+"message": ...}``: the cluster keeps running, with the reason as its error.
 
 Nobody connected for ``--grace`` seconds (the server died and did not come back): the
 host closes its cluster and exits. It writes ``<id>.json`` next to the socket so a
@@ -41,16 +47,12 @@ from typing import Any
 
 import dask
 import psutil
-from distributed.core import Status
 from distributed.diagnostics.plugin import SchedulerPlugin
 
+from clustercraft.profiles import GATEWAY, JOBQUEUE, LOCAL, profile_kind
 from clustercraft.schema import worker_rows
-from clustercraft.server.factory import (
-    LOCAL_CLUSTER,
-    factory_fields,
-    import_factory,
-    is_local_cluster,
-)
+from clustercraft.server import internals
+from clustercraft.server.deploy import JobsLeft, make_deployment, reason
 from clustercraft.server.hoststate import (
     LEASE_SECONDS,
     RENEW_INTERVAL,
@@ -119,21 +121,19 @@ def prepare_worker_start(method: str) -> None:
 
 
 class ClusterHost:
-    def __init__(self, args: argparse.Namespace) -> None:
+    def __init__(self, args: argparse.Namespace, launch: dict[str, Any]) -> None:
         self.id: str = args.id
         self.spec = ClusterSpec.from_json(json.loads(args.spec))
         self.name: str = self.spec.name or self.id
         self.socket_path: str = args.socket
         self.state_path = os.path.join(args.runtime_dir, f"{self.id}.json")
         self.grace: float = args.grace
-        self.factory: str = args.factory
-        self.factory_kwargs: dict[str, Any] = json.loads(args.factory_kwargs)
+        self.deployment = make_deployment(launch, self.spec, self.push)
         self.started = time.time()
         self.status = "starting"
-        self.error: str | None = None  # why workers did not start, for the panel
+        self.error: str | None = None  # why the cluster failed to start or to shut down
         self.cluster = None
         self.adapt = self.spec.adapt
-        self.requested = self.spec.n_workers
         self.recording: tuple[float, int] | None = None  # (start, monitor count) of a report
         self.restarts_before_reset = 0  # memory restarts seen before the last reset_peaks
         self.connections: dict[asyncio.StreamWriter, bool] = {}  # writer -> watching
@@ -144,6 +144,7 @@ class ClusterHost:
         self.closed = asyncio.Event()
         self._push_pending = False
         self._grace_timer: asyncio.TimerHandle | None = None
+        self._starting: asyncio.Task | None = None
 
     # ------------------------------------------------------------ lifecycle
 
@@ -154,90 +155,83 @@ class ClusterHost:
         self.arm_grace()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            loop.add_signal_handler(sig, lambda: asyncio.ensure_future(self.close()))
+            loop.add_signal_handler(sig, lambda: asyncio.ensure_future(self.close(force=True)))
         loops = [asyncio.ensure_future(self.watch_loop()), asyncio.ensure_future(self.lease_loop())]
+        self._starting = asyncio.ensure_future(self.start_cluster())
         try:
-            await self.start_cluster()
             await self.closed.wait()
         finally:
-            for task in loops:
+            for task in [*loops, self._starting]:
                 task.cancel()
             server.close()
             for path in (self.socket_path, self.state_path):
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(path)
 
-    def spec_kwargs(self, factory: Any) -> dict[str, Any]:
-        """The request's fields the factory takes; loopback addresses for local clusters."""
-        spec = {
-            "threads_per_worker": self.spec.threads_per_worker,
-            "memory_limit": self.spec.memory_limit or "auto",
-            "processes": self.spec.processes,
-        }
-        kwargs = {name: spec[name] for name in factory_fields(factory)}
-        if is_local_cluster(factory):
-            kwargs |= {
-                "host": "127.0.0.1",
-                "protocol": "tcp://",  # kernels connect from other processes, even to threads
-                "dashboard_address": "127.0.0.1:0",
-            }
-        return kwargs
-
     async def start_cluster(self) -> None:
         try:
-            factory = import_factory(self.factory)
-            kwargs = {"asynchronous": True, "n_workers": 0} | self.spec_kwargs(factory)
-            cluster = await factory(**(kwargs | self.factory_kwargs))
-        except Exception:
+            await self.deployment.start()
+        except Exception as exc:
+            # The host stays, saying why, until the cluster is shut down (or the grace ends).
             log.exception("cluster %s failed to start", self.id)
             self.status = "lost"
+            self.error = f"Cluster failed to start: {reason(exc)}"
             self.push()
-            await self.close()
             return
-        self.cluster = cluster
-        # Worker joins are seen as they happen: the plugin is in before any worker starts.
-        cluster.scheduler.add_plugin(WorkerEvents(self.push))
-        # Every worker, restarted ones too, reports its own peak memory in its heartbeat.
-        await cluster.scheduler.register_worker_plugin(None, **plugin_registration())
+        self.cluster = self.deployment.cluster
+        scheduler = self.deployment.scheduler
+        if scheduler is not None:
+            # Worker joins are seen as they happen: the plugin is in before any worker starts.
+            scheduler.add_plugin(WorkerEvents(self.push))
+            # Every worker, restarted ones too, reports its own peak memory in its heartbeat.
+            await scheduler.register_worker_plugin(None, **plugin_registration())
         self.write_state()
-        if self.adapt:
-            cluster.adapt(minimum=self.adapt.minimum, maximum=self.adapt.maximum)
-        if self.spec.n_workers:
-            cluster.scale(self.spec.n_workers)
+        try:
+            if self.adapt:
+                await self.deployment.adapt(self.adapt.minimum, self.adapt.maximum)
+            if self.spec.n_workers:
+                await self.deployment.scale(self.spec.n_workers)
+        except Exception:
+            log.warning("cluster %s: first scale failed", self.id, exc_info=True)
         self.push()
         # "running" once every worker process is fully up (nannies included), not just registered.
         await self.workers_started()
 
     async def workers_started(self) -> None:
-        """Wait for the cluster's workers to start; say why in ``error`` when they cannot."""
-        correct_state = getattr(self.cluster, "_correct_state", None)
-        if correct_state is None:
-            return
-        try:
-            await correct_state()
-            self.error = None
-        except Exception as exc:
-            log.warning("cluster %s: workers failed to start", self.id, exc_info=True)
-            self.error = f"Workers failed to start: {_reason(exc)}"
-            if self.status == "starting":
-                self.status = "running"  # the scheduler runs; the error says what is missing
+        """Wait for the cluster's workers to start; the deployment's error says why not."""
+        await self.deployment.workers_started()
+        if self.deployment.error and self.status == "starting":
+            self.status = "running"  # the scheduler runs; the error says what is missing
         self.push()
 
-    async def close(self) -> None:
+    async def close(self, force: bool = False) -> None:
+        """Stop the cluster and let the host exit; unless ``force``, JobsLeft (and the cluster
+        keeps running, saying why) when not every job could be stopped."""
         if self.status == "closing" or self.closed.is_set():
             return
-        self.status = "closing"
+        previous, self.status = self.status, "closing"
         self.push()
+        if self.cluster is None and self._starting is not None and not self._starting.done():
+            # A gateway cluster being submitted is stopped by its own start's cleanup.
+            self._starting.cancel()
+            with contextlib.suppress(BaseException):
+                await self._starting
         if self.cluster is not None:
-            with contextlib.suppress(Exception):
-                await self.cluster.close()
+            try:
+                await self.deployment.close(force=force)
+            except JobsLeft:
+                self.status = previous  # still running; the deployment's error says why
+                self.push()
+                raise
+            except Exception:
+                log.warning("cluster %s did not close cleanly", self.id, exc_info=True)
         self.closed.set()
 
     def arm_grace(self) -> None:
         if self._grace_timer is None and not self.connections:
             loop = asyncio.get_running_loop()
             self._grace_timer = loop.call_later(
-                self.grace, lambda: asyncio.ensure_future(self.close())
+                self.grace, lambda: asyncio.ensure_future(self.close(force=True))
             )
 
     def disarm_grace(self) -> None:
@@ -257,7 +251,7 @@ class ClusterHost:
             spec=self.spec.to_json(),
             owner=self.owner,
             lease_until=self.lease_until,
-            scheduler_address=self.cluster.scheduler_address if self.cluster else None,
+            scheduler_address=self.deployment.scheduler_address,
         )
         write_state(self.state_path, state)
 
@@ -301,32 +295,34 @@ class ClusterHost:
     # ------------------------------------------------------------ state
 
     def snapshot(self) -> dict[str, Any]:
-        cluster = self.cluster
-        scheduler = getattr(cluster, "scheduler", None)
-        workers = scheduler.identity()["workers"] if scheduler is not None else {}
-        rows = worker_rows(workers)
-        if cluster is not None and hasattr(cluster, "worker_spec"):
-            self.requested = len(cluster.worker_spec)
-        if self.status == "starting" and len(rows) >= self.requested and _all_started(cluster):
+        deployment = self.deployment
+        started = self.cluster is not None
+        workers = deployment.workers() if started else {}
+        rows = worker_rows(workers, deployment.worker_jobs()) if started else []
+        requested = deployment.requested() if started else self.spec.n_workers
+        if started:
+            deployment.settle(len(rows))
+        if self.status == "starting" and len(rows) >= requested and deployment.all_started():
             self.status = "running"
-        processes = getattr(cluster, "processes", None)
         return {
             "id": self.id,
             "name": self.name,
+            "profile": self.spec.profile,
             "status": self.status,
-            "scheduler_address": cluster.scheduler_address if cluster else None,
-            "dashboard_link": _dashboard_link(cluster),
+            "scheduler_address": deployment.scheduler_address if started else None,
+            "dashboard_link": deployment.dashboard_link if started else None,
             "n_workers": len(rows),
-            "requested_workers": self.requested,
+            "requested_workers": requested,
             "total_threads": sum(row["nthreads"] for row in rows),
             "total_memory": sum(row["memory_limit"] for row in rows),
             "memory_used": sum(row["memory"] for row in rows),
-            "processes": self.spec.processes if processes is None else bool(processes),
+            "processes": deployment.processes(),
             "adapt": {"minimum": self.adapt.minimum, "maximum": self.adapt.maximum}
             if self.adapt
             else None,
             "started": self.started,
-            "error": self.error,
+            "error": self.error or (deployment.error if started else None),
+            "jobs": deployment.jobs() if started else None,
             "recording": self.recording[0] if self.recording else None,
             "memory_restarts": self.memory_restarts() - self.restarts_before_reset,
             "memory_peak_method": peak_method(workers),
@@ -335,7 +331,7 @@ class ClusterHost:
 
     def memory_restarts(self) -> int:
         """Workers the nannies restarted for using too much memory, since the cluster started."""
-        scheduler = getattr(self.cluster, "scheduler", None)
+        scheduler = self.deployment.scheduler
         return len(scheduler.get_events(MEMORY_RESTART_TOPIC)) if scheduler is not None else 0
 
     def push(self) -> None:
@@ -374,6 +370,14 @@ class ClusterHost:
                     reply = {"req": request.get("req"), "ok": True, "cluster": result, **extra}
                 except NotOwner as exc:
                     reply = {"req": request.get("req"), "ok": False, "message": str(exc)}
+                except JobsLeft as exc:
+                    message = f"cluster {self.name!r} keeps running: {exc}"
+                    reply = {
+                        "req": request.get("req"),
+                        "ok": False,
+                        "kept": True,
+                        "message": message,
+                    }
                 except Exception as exc:  # the server turns this into a clean error
                     log.exception("request %s failed", request.get("op"))
                     reply = {"req": request.get("req"), "ok": False, "message": str(exc)}
@@ -403,23 +407,25 @@ class ClusterHost:
             self.connections[writer] = bool(request.get("on"))
         elif op == "scale":
             self.require_cluster()
-            self.stop_adapt()
-            self.cluster.scale(int(request["n"]))
-            self.requested = int(request["n"])
+            await self.stop_adapt()
+            await self.deployment.scale(int(request["n"]))
             self.push()
             asyncio.ensure_future(self.workers_started())
         elif op == "adapt":
             self.require_cluster()
             if request.get("minimum") is None:
-                self.stop_adapt()
+                await self.stop_adapt()
             else:
                 self.adapt = Adapt(int(request["minimum"]), int(request["maximum"]))
-                self.cluster.adapt(minimum=self.adapt.minimum, maximum=self.adapt.maximum)
+                await self.deployment.adapt(self.adapt.minimum, self.adapt.maximum)
             self.push()
         elif op == "reset_peaks":
             self.require_cluster()
             self.restarts_before_reset = self.memory_restarts()
-            await self.cluster.scheduler.broadcast(**reset_message())
+            scheduler = self.deployment.scheduler
+            if scheduler is None:  # e.g. a gateway's scheduler runs elsewhere
+                raise RuntimeError("resetting peaks needs the scheduler in this host")
+            await scheduler.broadcast(**reset_message())
         elif op == "record":
             self.require_cluster()
             extra = await self.record(request.get("action"))
@@ -432,7 +438,7 @@ class ClusterHost:
 
     async def record(self, action: Any) -> dict[str, Any]:
         """Start recording a performance report, or stop and return it as HTML."""
-        scheduler = getattr(self.cluster, "scheduler", None)
+        scheduler = self.deployment.scheduler
         if scheduler is None:  # e.g. a gateway's scheduler runs elsewhere
             raise RuntimeError("performance reports need the scheduler in this host")
         if action == "start":
@@ -451,46 +457,12 @@ class ClusterHost:
 
     def require_cluster(self) -> None:
         if self.cluster is None:
-            raise RuntimeError("the cluster is still starting")
+            raise RuntimeError(self.error or "the cluster is still starting")
 
-    def stop_adapt(self) -> None:
-        adaptive = getattr(self.cluster, "_adaptive", None)
-        if adaptive is not None:
-            adaptive.stop()
-            self.cluster._adaptive = None
-        self.adapt = None
-
-
-def _all_started(cluster) -> bool:
-    if cluster is None:
-        return False
-    workers = getattr(cluster, "workers", {})  # SpecCluster: name -> Nanny or Worker
-    # SpecCluster adds a worker here only once its start (the nanny's included) is done; a
-    # worker process registers with the scheduler before that, and is not yet restartable.
-    if not set(getattr(cluster, "worker_spec", {})) <= set(workers):
-        return False
-    return all(
-        getattr(worker, "status", Status.running) == Status.running for worker in workers.values()
-    )
-
-
-def _reason(exc: BaseException, limit: int = 300) -> str:
-    """The innermost cause of ``exc`` in one line, without a traceback."""
-    for _ in range(20):  # a chain, not a cycle
-        inner = exc.__cause__ or exc.__context__
-        if inner is None:
-            break
-        exc = inner
-    return f"{type(exc).__name__}: {exc}"[:limit]
-
-
-def _dashboard_link(cluster) -> str | None:
-    if cluster is None:
-        return None
-    try:
-        return cluster.dashboard_link
-    except Exception:  # no dashboard (bokeh missing): distributed raises KeyError
-        return None
+    async def stop_adapt(self) -> None:
+        if self.adapt is not None:
+            self.adapt = None
+            await self.deployment.stop_adapt()
 
 
 def _line(message: dict[str, Any]) -> bytes:
@@ -507,8 +479,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--grace", type=float, default=60.0)
     parser.add_argument("--owner", required=True, help="id of the server that launches the host")
-    parser.add_argument("--factory", default=LOCAL_CLUSTER)
-    parser.add_argument("--factory-kwargs", default="{}")
+    parser.add_argument(
+        "--preload", default="", help="modules a standby imports ahead (comma-separated)"
+    )
     parser.add_argument(
         "--worker-start",
         choices=("forkserver", "spawn", ""),
@@ -518,14 +491,35 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     dask.config.set({"distributed.dashboard.link": DIRECT_DASHBOARD_LINK})
-    if args.factory == LOCAL_CLUSTER:
+    standby = args.spec == "-"
+    if standby:
         prepare_worker_start(args.worker_start)
-    if args.spec == "-":
+        preload(args.preload)
         args.spec = sys.stdin.readline()
         if not args.spec.strip():
             return  # the server let go of its standby, or went away
         log.info("standby host %s: spec received", args.id)
-    asyncio.run(ClusterHost(args).run())
+    line = sys.stdin.readline()
+    if not line.strip():
+        return  # the server went away before it said which profile
+    launch = json.loads(line)
+    kind = profile_kind(launch["factory"])
+    if not standby and kind == LOCAL:
+        prepare_worker_start(args.worker_start)
+    if standby and kind in (JOBQUEUE, GATEWAY):
+        internals.stop_forkserver()  # its workers run elsewhere: no use for it
+    asyncio.run(ClusterHost(args, launch).run())
+
+
+def preload(modules: str) -> None:
+    """Import what a configured profile's cluster will need (best effort)."""
+    import importlib
+
+    for module in filter(None, modules.split(",")):
+        try:
+            importlib.import_module(module)
+        except Exception as exc:  # the cluster that needs it will say why
+            log.warning("standby host: cannot preload %s: %s", module, exc)
 
 
 if __name__ == "__main__":

@@ -25,13 +25,13 @@ from typing import Any
 from urllib.parse import quote
 
 import psutil
-from dask.utils import parse_bytes
 from jupyter_core.paths import jupyter_runtime_dir
-from traitlets import Bool, Dict, Enum, Float, Int, Unicode, Union, default
+from traitlets import Bool, Dict, Enum, Float, Int, TraitError, Unicode, Union, default
 from traitlets.config import LoggingConfigurable
 
+from clustercraft.profiles import LOCAL
+
 from .connection import ClusterUnavailable, HostConnection
-from .factory import LOCAL_CLUSTER, check_factory_fields, factory_fields, import_factory
 from .hoststate import (
     HOST_MODULE,
     BadState,
@@ -43,20 +43,14 @@ from .hoststate import (
     verified_host,
     wait_gone,
 )
-from .spec import (
-    Adapt,
-    ClusterSpec,
-    Defaults,
-    Limits,
-    SpecError,
-    validate_cluster_spec,
-    validate_patch,
-)
+from .profiles import LOCAL_PROFILE, Profile, build_profiles, config_bytes, local_profile
+from .spec import Adapt, ClusterSpec, Limits, SpecError, validate_cluster_spec, validate_patch
 from .standby import StandbyPool
 
 Listener = Callable[[dict[str, Any]], None]
 SCAN_INTERVAL = 5.0  # seconds between looks for hosts whose server went away
 ATTACH_WAIT_ON_DELETE = 3.0  # seconds a starting host gets to answer a DELETE
+QUEUE_COMMAND_TIMEOUT = 60.0  # seconds; jobqueue.py's COMMAND_TIMEOUT, per command
 # sun_path holds 108 bytes; longer runtime paths get their sockets in a short private dir.
 MAX_SOCKET_PATH = 100
 DASHBOARD_PATH = "clustercraft/dashboard"  # under the server's base URL: dashboards by cluster id
@@ -74,6 +68,10 @@ class NameInUse(ValueError):
 
 class CannotLaunch(RuntimeError):
     """The server cannot start a host now, e.g. its runtime dir is not writable (503)."""
+
+
+class JobsLeft(ClusterUnavailable):
+    """The host could not stop every job of the cluster; it keeps running (409)."""
 
 
 @dataclass
@@ -107,6 +105,7 @@ class HostRecord:
         return {
             "id": self.id,
             "name": self.name,
+            "profile": self.spec.profile,
             "status": "starting",
             "scheduler_address": None,
             "dashboard_link": None,
@@ -115,10 +114,11 @@ class HostRecord:
             "total_threads": 0,
             "total_memory": 0,
             "memory_used": 0,
-            "processes": self.spec.processes,
+            "processes": bool(self.spec.options.get("processes", True)),
             "adapt": {"minimum": adapt.minimum, "maximum": adapt.maximum} if adapt else None,
             "started": self.started,
             "error": None,
+            "jobs": None,
             "workers": [],
         }
 
@@ -132,8 +132,17 @@ class ClusterManager(LoggingConfigurable):
     def _default_runtime_dir(self) -> str:
         return os.path.join(jupyter_runtime_dir(), "clustercraft")
 
+    profiles = Dict(
+        help='Cluster profiles a request may choose: {name: {"title": ..., "factory": '
+        '"module.Class", "kwargs": {...}, "fields": [...]}} (see README); the built-in "local" '
+        "profile (LocalCluster) takes the default_* settings below, and a profile named "
+        '"local" here replaces its title, kwargs or fields.'
+    ).tag(config=True)
+    default_profile = Unicode(LOCAL_PROFILE, help="The profile of a request that names none.").tag(
+        config=True
+    )
     default_n_workers = Int(2, help="Workers of a new cluster.").tag(config=True)
-    default_threads_per_worker = Int(1, help="Threads per worker of a new cluster.").tag(
+    default_threads_per_worker = Int(1, help="Threads per worker of a new local cluster.").tag(
         config=True
     )
     default_memory_limit = Union(
@@ -164,11 +173,6 @@ class ClusterManager(LoggingConfigurable):
         default_value="",
         help="Most memory (workers x memory_limit) per cluster; empty: the machine's memory.",
     ).tag(config=True)
-    cluster_factory = Unicode(
-        LOCAL_CLUSTER,
-        help="Class path of the cluster to run in each host (server configuration only).",
-    ).tag(config=True)
-    cluster_factory_kwargs = Dict(help="Keyword arguments for cluster_factory.").tag(config=True)
     standby_host = Bool(
         True,
         help="While a panel is subscribed, keep one host process started ahead (Python, "
@@ -195,6 +199,15 @@ class ClusterManager(LoggingConfigurable):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        try:  # a configuration mistake stops the extension here, saying what it is
+            profiles = self.profile_table
+        except ValueError as exc:
+            raise TraitError(f"ClusterManager.profiles: {exc}") from None
+        if self.default_profile not in profiles:
+            raise TraitError(
+                f"ClusterManager.default_profile {self.default_profile!r} is not a profile; "
+                f"configured: {', '.join(profiles)}"
+            )
         self.server_id = secrets.token_hex(8)  # whom the hosts this server holds belong to
         self.records: dict[str, HostRecord] = {}
         self.listeners: set[Listener] = set()
@@ -202,7 +215,7 @@ class ClusterManager(LoggingConfigurable):
         self._reported: set[str] = set()  # state files already logged as unusable
         self._scanner: asyncio.Task | None = None
         self.standby = StandbyPool(
-            spawn=lambda cluster_id: self._spawn_host(cluster_id, None),
+            spawn=lambda cluster_id: self._spawn_host(cluster_id, None, None),
             wanted=lambda: bool(self.listeners) and self.standby_host,
             busy=lambda: any(r.to_json()["status"] == "starting" for r in self.records.values()),
             forget=lambda cluster_id: self._remove_files(cluster_id, log=True),
@@ -215,34 +228,27 @@ class ClusterManager(LoggingConfigurable):
         return Limits(
             max_workers=self.max_workers,
             max_threads_per_worker=self.max_threads_per_worker,
-            max_memory_per_worker=_bytes_or_none(self.max_memory_per_worker),
-            max_total_memory=_bytes_or_none(self.max_total_memory) or psutil.virtual_memory().total,
+            max_memory_per_worker=config_bytes(self.max_memory_per_worker),
+            max_total_memory=config_bytes(self.max_total_memory) or psutil.virtual_memory().total,
         )
 
     @property
-    def defaults(self) -> Defaults:
-        memory = self.default_memory_limit
-        return Defaults(
+    def profile_table(self) -> dict[str, Profile]:
+        """Every profile a request may choose, ``local`` first (ValueError: bad config)."""
+        limits = self.limits
+        local = local_profile(
             n_workers=self.default_n_workers,
             threads_per_worker=self.default_threads_per_worker,
-            memory_limit=None if memory in ("auto", "", None) else parse_bytes(memory),
+            memory_limit=config_bytes(self.default_memory_limit),
             processes=self.default_processes,
+            max_workers=limits.max_workers,
+            max_threads_per_worker=limits.max_threads_per_worker,
+            max_memory_per_worker=limits.max_memory_per_worker,
         )
+        return build_profiles(self.profiles, local)
 
     def validate_spec(self, body: Any) -> ClusterSpec:
-        spec = validate_cluster_spec(body, self.limits, self.defaults)
-        if self.cluster_factory != LOCAL_CLUSTER:
-            check_factory_fields(body, self.cluster_factory, self._factory_fields)
-        return spec
-
-    @cached_property
-    def _factory_fields(self) -> tuple[str, ...]:
-        # Server configuration, imported once, only to read its signature.
-        try:
-            return factory_fields(import_factory(self.cluster_factory))
-        except Exception:
-            self.log.exception("clustercraft: cannot import %s", self.cluster_factory)
-            return ()
+        return validate_cluster_spec(body, self.profile_table, self.limits, self.default_profile)
 
     # ------------------------------------------------------------ public API
 
@@ -251,6 +257,13 @@ class ClusterManager(LoggingConfigurable):
         records = list(self.records.values())
         await asyncio.gather(*(self._refresh(record) for record in records))
         return [record.to_json() for record in records]
+
+    def list_profiles(self) -> list[dict[str, Any]]:
+        """GET /profiles: each profile's name, title, factory, kind and fields (never its
+        kwargs); the default profile first."""
+        profiles = self.profile_table
+        first = profiles.pop(self.default_profile)
+        return [profile.to_json() for profile in (first, *profiles.values())]
 
     async def get(self, cluster_id: str) -> dict[str, Any]:
         record = self._record(cluster_id)
@@ -271,11 +284,13 @@ class ClusterManager(LoggingConfigurable):
         if any(record.name == name for record in self.records.values()):
             raise NameInUse(f"a cluster named {name!r} already exists")
         spec = dataclasses.replace(spec, name=name)
-        standby = self.standby.take(spec.to_json()) if self.standby_host else None
+        profile = self.profile_table[spec.profile]
+        launch = profile.launch()
+        standby = self.standby.take(spec.to_json(), launch) if self.standby_host else None
         cluster_id = standby[0] if standby else secrets.token_hex(4)
         try:
             socket_path = self._socket_path(cluster_id)
-            process = standby[1] if standby else self._spawn_host(cluster_id, spec)
+            process = standby[1] if standby else self._spawn_host(cluster_id, spec, launch)
         except OSError as exc:  # nothing is listed: no ghost blocks the name
             raise CannotLaunch(f"cannot start a cluster host: {exc}") from None
         record = HostRecord(
@@ -292,7 +307,15 @@ class ClusterManager(LoggingConfigurable):
 
     async def scale(self, cluster_id: str, body: Any) -> dict[str, Any]:
         record = self._record(cluster_id)
-        request = validate_patch(body, self.limits, self._memory_per_worker(record))
+        profile = self.profile_table.get(record.spec.profile)  # None: configured away since
+        local = profile is not None and profile.kind == LOCAL
+        workers = profile.field("n_workers") if profile is not None else None
+        request = validate_patch(
+            body,
+            self.limits,
+            memory_limit=self._memory_per_worker(record) if local else None,
+            max_workers=workers.maximum if workers is not None else None,
+        )
         if hasattr(request, "n_workers"):
             return await self._request(record, "scale", n=request.n_workers)
         adapt: Adapt | None = request.adapt
@@ -326,8 +349,14 @@ class ClusterManager(LoggingConfigurable):
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(record.attached.wait(), ATTACH_WAIT_ON_DELETE)
         if record.connection is not None:
-            with contextlib.suppress(Exception):
-                await self._request(record, "close", timeout=self.close_timeout)
+            try:
+                await self._request(record, "close", timeout=self._close_wait(record))
+            except JobsLeft:
+                record.status = None  # still running, its error saying which jobs are left
+                self._notify(record)
+                raise
+            except Exception:
+                pass
         elif processes:
             with contextlib.suppress(psutil.Error):
                 processes[0].terminate()
@@ -386,8 +415,11 @@ class ClusterManager(LoggingConfigurable):
 
     # ------------------------------------------------------------ hosts
 
-    def _spawn_host(self, cluster_id: str, spec: ClusterSpec | None) -> subprocess.Popen:
-        """A host for ``spec``; with None, a standby that reads its spec from stdin later."""
+    def _spawn_host(
+        self, cluster_id: str, spec: ClusterSpec | None, launch: dict[str, Any] | None
+    ) -> subprocess.Popen:
+        """A host for ``spec`` on the profile ``launch``; with None, a standby that reads
+        both from stdin later. The profile goes through stdin: its kwargs may be secret."""
         os.makedirs(self.runtime_dir, mode=0o700, exist_ok=True)
         command = [
             sys.executable,
@@ -405,23 +437,38 @@ class ClusterManager(LoggingConfigurable):
             str(self.grace_period),
             "--owner",
             self.server_id,
-            "--factory",
-            self.cluster_factory,
-            "--factory-kwargs",
-            json.dumps(self.cluster_factory_kwargs),
             "--worker-start",
             self._worker_start(standby=spec is None),
+            "--preload",
+            ",".join(self._preload() if spec is None else ()),
         ]
         with open(self._log_path(cluster_id), "ab") as log_file:
             # Own session: a Ctrl-C in the server's terminal must not kill clusters.
-            return subprocess.Popen(
+            process = subprocess.Popen(
                 command,
-                stdin=subprocess.PIPE if spec is None else subprocess.DEVNULL,
+                stdin=subprocess.PIPE,
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
                 close_fds=True,
             )
+        if launch is not None:
+            with contextlib.suppress(OSError):  # it died at once: it shows as lost
+                process.stdin.write(json.dumps(launch).encode() + b"\n")
+                process.stdin.close()
+        return process
+
+    def _close_wait(self, record: HostRecord) -> float:
+        """How long a host may take to close: a queue's commands may each wait a minute for a
+        controller that does not answer, and a host killed meanwhile leaves its jobs behind."""
+        profile = self.profile_table.get(record.spec.profile)
+        local = profile is not None and profile.kind == LOCAL
+        return self.close_timeout if local else self.close_timeout + QUEUE_COMMAND_TIMEOUT
+
+    def _preload(self) -> list[str]:
+        """What a standby imports ahead for the configured profiles that are not local."""
+        factories = {p.factory for p in self.profile_table.values() if p.kind != LOCAL}
+        return sorted({factory.rpartition(".")[0] for factory in factories})
 
     def _worker_start(self, standby: bool) -> str:
         if self.worker_start != "auto":
@@ -578,6 +625,8 @@ class ClusterManager(LoggingConfigurable):
             reply = await record.connection.request(op, timeout or self.request_timeout, **args)
         except ClusterUnavailable as exc:
             raise ClusterUnavailable(f"cluster {record.name!r}: {exc}") from None
+        if reply.get("kept"):
+            raise JobsLeft(reply.get("message"))
         if not reply.get("ok"):
             raise ClusterUnavailable(f"cluster {record.name!r}: {reply.get('message')}")
         self._notify(record)
@@ -616,8 +665,8 @@ class ClusterManager(LoggingConfigurable):
 
     def _memory_per_worker(self, record: HostRecord) -> int | None:
         """The cluster's limit per worker; for "auto", what its workers really got."""
-        if record.spec.memory_limit:
-            return record.spec.memory_limit
+        if record.spec.options.get("memory_limit"):
+            return record.spec.options["memory_limit"]
         rows = (record.cluster or {}).get("workers") or []
         return max((row.get("memory_limit") or 0 for row in rows), default=0) or None
 
@@ -684,9 +733,3 @@ def proxied_dashboard_link(base_url: str, cluster_id: str, cluster: dict[str, An
     if not cluster.get("dashboard_link"):
         return None
     return f"{base_url.rstrip('/')}/{DASHBOARD_PATH}/{quote(cluster_id, safe='')}/status"
-
-
-def _bytes_or_none(value: int | str) -> int | None:
-    if value in ("", None):
-        return None
-    return parse_bytes(value) if isinstance(value, str) else int(value)

@@ -100,6 +100,14 @@ class ClustersHandler(ClusterCraftHandler):
         self.write_json(await self.manager.create(self.json_body()), status=201)
 
 
+class ProfilesHandler(ClusterCraftHandler):
+    @tornado.web.authenticated
+    @authorized
+    @client_errors
+    async def get(self) -> None:
+        self.write_json(self.manager.list_profiles())
+
+
 class ClusterHandler(ClusterCraftHandler):
     @tornado.web.authenticated
     @authorized
@@ -236,4 +244,5 @@ def route_table() -> list[tuple]:
             DashboardHandler,
             {"manager_setting": MANAGER_SETTING, "auth_resource": AUTH_RESOURCE},
         ),
+        ("/clustercraft/profiles", ProfilesHandler),
     ]

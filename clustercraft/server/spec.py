@@ -8,13 +8,23 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from dask.utils import format_bytes, parse_bytes
 
+from .profiles import (
+    COMMON_FIELDS,
+    LOCAL,
+    LOCAL_PROFILE,
+    MIN_MEMORY_LIMIT,
+    Field,
+    Profile,
+    local_profile,
+)
+
 MAX_NAME_LENGTH = 64
-MIN_MEMORY_LIMIT = 256 * 2**20  # bytes per worker
+MAX_TEXT_LENGTH = 200
 MAX_MEMORY_LIMIT = 2**60  # bytes per worker: an exbibyte, past any machine
 MAX_MEMORY_TEXT = 32  # characters of a memory size like "1.5 TiB"
 
@@ -30,20 +40,13 @@ class SpecError(ValueError):
 
 @dataclass(frozen=True)
 class Limits:
-    """What one request may ask for; ``None`` means no limit."""
+    """What one request may ask for; ``None`` means no limit. Memory limits apply to
+    local profiles (this machine's memory); workers to every profile."""
 
     max_workers: int | None = None
     max_threads_per_worker: int | None = None
     max_memory_per_worker: int | None = None
     max_total_memory: int | None = None
-
-
-@dataclass(frozen=True)
-class Defaults:
-    n_workers: int = 2
-    threads_per_worker: int = 1
-    memory_limit: int | None = None  # None: dask's "auto"
-    processes: bool = True
 
 
 @dataclass(frozen=True)
@@ -54,12 +57,14 @@ class Adapt:
 
 @dataclass(frozen=True)
 class ClusterSpec:
+    """What a host runs: the profile's name and the values of its fields (``options``: JSON
+    values, memory in bytes; None or absent: the factory's own default)."""
+
     name: str | None
     n_workers: int
-    threads_per_worker: int
-    memory_limit: int | None
-    processes: bool
-    adapt: Adapt | None = field(default=None)
+    adapt: Adapt | None = None
+    profile: str = LOCAL_PROFILE
+    options: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -67,7 +72,13 @@ class ClusterSpec:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ClusterSpec:
         adapt = data.get("adapt")
-        return cls(**{**data, "adapt": Adapt(**adapt) if adapt else None})
+        return cls(
+            name=data.get("name"),
+            n_workers=int(data.get("n_workers") or 0),
+            adapt=Adapt(**adapt) if adapt else None,
+            profile=data.get("profile") or LOCAL_PROFILE,
+            options=dict(data.get("options") or {}),
+        )
 
 
 @dataclass(frozen=True)
@@ -80,51 +91,104 @@ class AdaptRequest:
     adapt: Adapt | None  # None: stop adapting
 
 
-CLUSTER_FIELDS = ("name", "n_workers", "threads_per_worker", "memory_limit", "processes", "adapt")
-
-
 def validate_cluster_spec(
-    body: Any, limits: Limits | None = None, defaults: Defaults | None = None
+    body: Any,
+    profiles: Mapping[str, Profile] | None = None,
+    limits: Limits | None = None,
+    default_profile: str = LOCAL_PROFILE,
 ) -> ClusterSpec:
-    """A POST body made into a ClusterSpec, or SpecError naming the first bad field."""
+    """A POST body made into a ClusterSpec, or SpecError naming the first bad field.
+
+    The body names a profile (default ``default_profile``) and may set only that profile's
+    fields besides name, profile, n_workers and adapt.
+    """
     limits = limits or Limits()
-    defaults = defaults or Defaults()
+    profiles = profiles or {LOCAL_PROFILE: local_profile()}
     body = _require_object(body)
-    _reject_unknown(body, CLUSTER_FIELDS)
+    profile = _profile(body.get("profile", default_profile), profiles)
+    own = [f.name for f in profile.fields if f.name != "n_workers"]
+    for key in body:
+        if key not in COMMON_FIELDS and key not in own:
+            raise SpecError(
+                f"{str(key)[:64]!r} is not a field of profile {profile.name!r}; it takes "
+                f"{', '.join([*COMMON_FIELDS, *own])}",
+                str(key)[:64],
+            )
 
     name = _name(body["name"]) if body.get("name") is not None else None
     adapt = _adapt(body["adapt"], limits) if body.get("adapt") is not None else None
-    if "n_workers" in body:
+    workers = profile.field("n_workers") or Field("n_workers", "integer", 1)
+    if body.get("n_workers") is not None:
         n_workers = _int(body["n_workers"], "n_workers", minimum=0 if adapt else 1)
     else:
-        n_workers = adapt.minimum if adapt else defaults.n_workers
+        n_workers = adapt.minimum if adapt else workers.default or 1
     if adapt and not adapt.minimum <= n_workers <= adapt.maximum:
         raise SpecError(
             f"n_workers must lie between adapt minimum ({adapt.minimum}) and maximum ({adapt.maximum})",
             "n_workers",
         )
-    _at_most(n_workers, limits.max_workers, "n_workers", "workers")
-    threads = body.get("threads_per_worker", defaults.threads_per_worker)
-    threads = _int(threads, "threads_per_worker", minimum=1)
-    _at_most(threads, limits.max_threads_per_worker, "threads_per_worker", "threads per worker")
-    memory = _memory(body["memory_limit"]) if "memory_limit" in body else defaults.memory_limit
-    processes = body.get("processes", defaults.processes)
-    if not isinstance(processes, bool):
-        raise SpecError("processes must be true or false", "processes")
+    _at_most(n_workers, _narrower(workers.maximum, limits.max_workers), "n_workers", "workers")
+    if adapt:
+        limit = _narrower(workers.maximum, limits.max_workers)
+        _at_most(adapt.maximum, limit, "adapt.maximum", "workers")
 
+    options = {}
+    for spec_field in profile.fields:
+        if spec_field.name == "n_workers":
+            continue
+        value = body.get(spec_field.name)
+        options[spec_field.name] = (
+            spec_field.default if value is None else field_value(spec_field, value)
+        )
+    memory = options.get("memory_limit") if profile.kind == LOCAL else None
     if memory is not None:
         _check_memory(memory, max(n_workers, adapt.maximum if adapt else 0), limits)
-    return ClusterSpec(name, n_workers, threads, memory, processes, adapt)
+    return ClusterSpec(name, n_workers, adapt, profile.name, options)
+
+
+def field_value(spec_field: Field, value: Any) -> Any:
+    """A request's value for a profile's field, checked against its type and bounds."""
+    name, kind = spec_field.name, spec_field.type
+    if kind == "integer":
+        value = _int(value, name, minimum=-math.inf)
+    elif kind == "number":
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            raise SpecError(f"{name} must be a number", name)
+    elif kind == "boolean":
+        if not isinstance(value, bool):
+            raise SpecError(f"{name} must be true or false", name)
+    elif kind == "string":
+        value = _text(value, name)
+    elif kind == "choice":
+        if value not in spec_field.choices:
+            choices = ", ".join(map(str, spec_field.choices))
+            raise SpecError(f"{name} must be one of {choices}", name)
+    elif kind == "memory":
+        value = _memory(value, name)
+        if value is None:
+            return spec_field.default
+    if kind in ("integer", "number", "memory"):
+        _in_bounds(value, spec_field)
+    return value
 
 
 def validate_patch(
-    body: Any, limits: Limits | None = None, memory_limit: int | None = None
+    body: Any,
+    limits: Limits | None = None,
+    memory_limit: int | None = None,
+    max_workers: int | None = None,
 ) -> ScaleRequest | AdaptRequest:
     """A PATCH body: exactly one of ``{n_workers}`` or ``{adapt}`` (``adapt: null`` stops).
 
-    ``memory_limit`` is the cluster's per-worker limit, to keep totals within limits.
+    ``memory_limit`` is the cluster's per-worker limit, to keep totals within limits;
+    ``max_workers`` its profile's own maximum, if narrower than the server's.
     """
     limits = limits or Limits()
+    limits = replace(limits, max_workers=_narrower(limits.max_workers, max_workers))
     body = _require_object(body)
     _reject_unknown(body, ("n_workers", "adapt"))
     if len(body) != 1:
@@ -188,16 +252,14 @@ def _name(value: Any) -> str:
     return name
 
 
-def _memory(value: Any) -> int | None:
+def _memory(value: Any, field_name: str = "memory_limit") -> int | None:
     if value is None or value == "auto":
         return None
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise SpecError(
-            'memory_limit must be a byte count or a string like "4 GiB"', "memory_limit"
-        )
+        raise SpecError(f'{field_name} must be a byte count or a string like "4 GiB"', field_name)
     if isinstance(value, str):
         unreadable = SpecError(
-            f"memory_limit: cannot read {_shorten(value, 40)!r} as bytes", "memory_limit"
+            f"{field_name}: cannot read {_shorten(value, 40)!r} as bytes", field_name
         )
         # "GB" alone is not a size (dask would read it as 1 GB); nor are 10 MB of digits.
         if len(value) > MAX_MEMORY_TEXT or not any(char.isdigit() for char in value):
@@ -208,19 +270,52 @@ def _memory(value: Any) -> int | None:
             raise unreadable from None
     if value > MAX_MEMORY_LIMIT:  # also keeps a 401-digit integer from reaching float()
         raise SpecError(
-            f"memory_limit must be at most {format_bytes(MAX_MEMORY_LIMIT)}", "memory_limit"
+            f"{field_name} must be at most {format_bytes(MAX_MEMORY_LIMIT)}", field_name
         )
     if not math.isfinite(value) or value <= 0:
-        raise SpecError("memory_limit must be more than 0 bytes", "memory_limit")
-    if value < MIN_MEMORY_LIMIT:
-        # Below this a worker's own memory crosses the nanny's 95 % line at start: it is
-        # restarted over and over and never joins.
-        raise SpecError(
-            f"memory_limit must be at least {format_bytes(MIN_MEMORY_LIMIT)}: a Dask worker "
-            "process needs 100-200 MiB for itself",
-            "memory_limit",
-        )
+        raise SpecError(f"{field_name} must be more than 0 bytes", field_name)
     return int(value)
+
+
+def _in_bounds(value: int | float, spec_field: Field) -> None:
+    name, memory = spec_field.name, spec_field.type == "memory"
+
+    def shown(bound: int | float) -> str:
+        return format_bytes(bound) if memory else str(bound)
+
+    if spec_field.minimum is not None and value < spec_field.minimum:
+        why = (
+            ": a Dask worker process needs 100-200 MiB for itself"
+            if memory and spec_field.minimum == MIN_MEMORY_LIMIT
+            else ""
+        )
+        raise SpecError(f"{name} must be at least {shown(spec_field.minimum)}{why}", name)
+    if spec_field.maximum is not None and value > spec_field.maximum:
+        raise SpecError(f"{name} must be at most {shown(spec_field.maximum)}", name)
+
+
+def _text(value: Any, field_name: str) -> str:
+    # No control characters: values end up in job scripts, one directive per line.
+    if not isinstance(value, str):
+        raise SpecError(f"{field_name} must be a string", field_name)
+    if len(value) > MAX_TEXT_LENGTH:
+        raise SpecError(f"{field_name} must be at most {MAX_TEXT_LENGTH} characters", field_name)
+    if any(unicodedata.category(char).startswith("C") for char in value):
+        raise SpecError(f"{field_name} must not contain control characters", field_name)
+    return value
+
+
+def _profile(value: Any, profiles: Mapping[str, Profile]) -> Profile:
+    if not isinstance(value, str) or value not in profiles:
+        raise SpecError(
+            f"unknown profile {str(value)[:64]!r}; this server offers {', '.join(profiles)}",
+            "profile",
+        )
+    return profiles[value]
+
+
+def _narrower(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else min(a, b)
 
 
 def _check_memory(

@@ -1,7 +1,7 @@
 """A host process started ahead of need while someone looks at the panel.
 
 A standby host has imported Python and distributed (and warmed its worker start) and waits
-for its spec on stdin, so New cluster skips all that. It is started when a panel subscribes,
+for its spec and profile on stdin, so New cluster on a local profile skips all that. It is started when a panel subscribes,
 handed the spec of the next new cluster, refilled once nothing is starting, and stopped a
 while after the last panel went away.
 """
@@ -56,14 +56,19 @@ class StandbyPool:
                 log.warning("clustercraft: cannot start a standby host", exc_info=True)
                 self.host = None
 
-    def take(self, spec: dict[str, Any]) -> tuple[str, subprocess.Popen] | None:
-        """Hand ``spec`` to the standby, if one is alive; refill once things are quiet."""
+    def take(
+        self, spec: dict[str, Any], launch: dict[str, Any]
+    ) -> tuple[str, subprocess.Popen] | None:
+        """Hand ``spec`` and its profile's ``launch`` to the standby, if one is alive; refill
+        once things are quiet."""
         host, self.host = self.host, None
         if host is None:
             return None
         process = host[1]
         try:
-            process.stdin.write(json.dumps(spec).encode() + b"\n")
+            process.stdin.write(
+                json.dumps(spec).encode() + b"\n" + json.dumps(launch).encode() + b"\n"
+            )
             process.stdin.close()
         except (OSError, ValueError):  # it died: start cold
             process.kill()

@@ -9,7 +9,7 @@ def site_cluster(
     *, n_workers: int = 0, asynchronous: bool = False, threads_per_worker: int = 1, **site
 ):
     """Decides processes and memory itself; takes threads from the request and worker
-    resources from the server's cluster_factory_kwargs."""
+    resources from its profile's kwargs."""
     return LocalCluster(
         n_workers=n_workers,
         asynchronous=asynchronous,

@@ -9,7 +9,9 @@ Fixtures (registered by conftest.py):
   ``CLUSTERCRAFT_REQUIRE_SLURM=1``, which ``make pytest`` sets once it has started SLURM.
 - ``gateway``: a :class:`GatewayServer`, one ``dask-gateway-server`` for the session
   (``UnsafeLocalBackend``, ``SimpleAuthenticator`` with :data:`GATEWAY_PASSWORD`), on free
-  loopback ports, stopped with everything it started at the end.
+  loopback ports, stopped with everything it started at the end. Its cluster options are
+  ``worker_cores`` (1-2) and ``worker_memory`` (0.5-2 GiB), at most
+  :data:`GATEWAY_MAX_WORKERS` workers per cluster.
 """
 
 from __future__ import annotations
@@ -102,6 +104,33 @@ class Slurm:
             time.sleep(0.2)
         return left
 
+    @contextlib.contextmanager
+    def controller_stopped(self, timeout: float = 60) -> Iterator[None]:
+        """slurmctld stopped (by its pid) for the block, then started again on the same state:
+        jobs keep running on slurmd, but nothing can be submitted, listed or cancelled."""
+        pid_file = SLURM_DIR / "slurmctld.pid"
+        controller = psutil.Process(int(pid_file.read_text()))
+        controller.terminate()
+        controller.wait(timeout=30)
+        try:
+            yield
+        finally:
+            # No -c: it recovers the jobs from its state directory.
+            subprocess.run(["slurmctld", "-f", str(self.conf)], env=_slurm_env(), check=True)
+            deadline = time.monotonic() + timeout
+            while "UP" not in self._ping():
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"slurmctld did not come back within {timeout} s")
+                time.sleep(0.2)
+
+    def _ping(self) -> str:
+        with contextlib.suppress(subprocess.SubprocessError, OSError):
+            ping = subprocess.run(
+                ["scontrol", "ping"], env=_slurm_env(), capture_output=True, text=True, timeout=15
+            )
+            return ping.stdout
+        return ""
+
     def cluster_kwargs(self, **overrides: Any) -> dict[str, Any]:
         """Keyword arguments for ``dask_jobqueue.SLURMCluster`` on this SLURM: the ``debug``
         queue, this test's job name, loopback scheduler and workers, logs and worker
@@ -168,7 +197,27 @@ c.ClusterConfig.worker_cores = 1
 c.ClusterConfig.worker_threads = 1
 c.ClusterConfig.worker_memory = "1 G"
 c.ClusterConfig.idle_timeout = 600.0  # a cluster a test forgot ends by itself
+c.ClusterConfig.cluster_max_workers = {max_workers}
+
+# What users may choose, as a site offers it: the form's fields of a Gateway profile.
+from dask_gateway_server.options import Float, Integer, Options
+
+
+def options_handler(options):
+    return {{
+        "worker_cores": options.worker_cores,
+        "worker_threads": options.worker_cores,
+        "worker_memory": int(options.worker_memory * 2**30),
+    }}
+
+
+c.Backend.cluster_options = Options(
+    Integer("worker_cores", default=1, min=1, max=2, label="Worker cores"),
+    Float("worker_memory", default=1.0, min=0.5, max=2.0, label="Worker memory (GiB)"),
+    handler=options_handler,
+)
 """
+GATEWAY_MAX_WORKERS = 4  # per cluster: a scale beyond it is cut, with a message
 
 
 def free_port() -> int:
@@ -280,6 +329,7 @@ def gateway_server(directory: Path | None = None, timeout: float = 60) -> Iterat
                 proxy_port=proxy_port,
                 password=GATEWAY_PASSWORD,
                 clusters=str(directory / "clusters"),
+                max_workers=GATEWAY_MAX_WORKERS,
             )
         )
         bin_dir = Path(sys.executable).parent  # `dask`, `dask-gateway-server` of this venv

@@ -48,8 +48,15 @@ IDENTITIES = {
 }
 
 
+# The second worker runs in a job-queue job.
+JOBS = {"tcp://127.0.0.1:40002": ("4242", "RUNNING")}
+
+
 def rows() -> list[dict]:
-    return [worker_row(address, info) for address, info in IDENTITIES.items()]
+    return [
+        worker_row(address, info, JOBS.get(address, (None, None)))
+        for address, info in IDENTITIES.items()
+    ]
 
 
 def check_or_write(path: Path, content: bytes) -> None:

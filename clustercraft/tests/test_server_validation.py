@@ -74,15 +74,15 @@ async def test_bad_create_is_400_with_the_field_and_starts_nothing(clusters, bod
 
 def test_memory_strings_follow_parse_bytes():
     for text, expected in (("4GiB", 4 * 2**30), ("4 GB", 4 * 10**9), (2**30, 2**30)):
-        assert validate_cluster_spec({"memory_limit": text}).memory_limit == expected
+        assert validate_cluster_spec({"memory_limit": text}).options["memory_limit"] == expected
 
 
 def test_totals_are_checked_against_the_limits():
     limits = Limits(max_workers=8, max_total_memory=8 * 2**30)
-    spec = validate_cluster_spec({"n_workers": 4, "memory_limit": "2 GiB"}, limits)
-    assert (spec.n_workers, spec.memory_limit) == (4, 2 * 2**30)
+    spec = validate_cluster_spec({"n_workers": 4, "memory_limit": "2 GiB"}, limits=limits)
+    assert (spec.n_workers, spec.options["memory_limit"]) == (4, 2 * 2**30)
     with pytest.raises(SpecError) as info:
-        validate_cluster_spec({"n_workers": 5, "memory_limit": "2 GiB"}, limits)
+        validate_cluster_spec({"n_workers": 5, "memory_limit": "2 GiB"}, limits=limits)
     assert info.value.field == "memory_limit"
     with pytest.raises(SpecError) as info:
         validate_patch({"n_workers": 5}, limits, memory_limit=2 * 2**30)

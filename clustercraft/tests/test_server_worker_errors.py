@@ -12,7 +12,7 @@ def jp_server_config(jp_server_config):
     # A site configuration error: every worker fails while creating its local directory.
     return {
         "ServerApp": {"jpserver_extensions": {"clustercraft": True}},
-        "ClusterManager": {"cluster_factory_kwargs": {"local_directory": BAD_DIRECTORY}},
+        "ClusterManager": {"profiles": {"local": {"kwargs": {"local_directory": BAD_DIRECTORY}}}},
     }
 
 

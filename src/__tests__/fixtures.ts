@@ -22,6 +22,8 @@ export function worker(
     local_directory: null,
     dashboard: null,
     last_seen: 1000,
+    job_id: null,
+    job_state: null,
     ...extra
   };
 }

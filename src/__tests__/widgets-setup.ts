@@ -14,7 +14,9 @@ const STRING_FIELDS = new Set([
   'status',
   'nanny',
   'local_directory',
-  'dashboard'
+  'dashboard',
+  'job_id',
+  'job_state'
 ]);
 const FLOAT_FIELDS = new Set(['cpu', 'last_seen']);
 

@@ -1,0 +1,28 @@
+"""The Jupyter server extension: one ClusterManager and the routes, for the server's lifetime."""
+
+from __future__ import annotations
+
+from jupyter_server.extension.application import ExtensionApp
+from tornado.ioloop import IOLoop
+
+from .manager import ClusterManager
+from .routes import MANAGER_SETTING, route_table
+
+
+class ClusterCraftApp(ExtensionApp):
+    """Owns one ClusterManager for the server's lifetime; a clean stop closes its clusters."""
+
+    name = "clustercraft"
+    load_other_extensions = True
+
+    def initialize_settings(self) -> None:
+        self.manager = ClusterManager(parent=self, log=self.log, base_url=self.serverapp.base_url)
+        self.settings[MANAGER_SETTING] = self.manager
+        # Adopt surviving hosts as soon as the loop runs, within their grace time.
+        IOLoop.current().add_callback(self.manager.start)
+
+    def initialize_handlers(self) -> None:
+        self.handlers.extend(route_table())
+
+    async def stop_extension(self) -> None:
+        await self.manager.shutdown()
