@@ -15,6 +15,7 @@ __all__ = [
     "__version__",
     "ClusterInfo",
     "check_partitions",
+    "connect",
     "largest_partitions",
     "load_partition",
     "measure",
@@ -22,6 +23,7 @@ __all__ = [
 ]
 
 _LAZY = {
+    "connect": "clustercraft.client",
     "peak_memory": "clustercraft.kernel.meter",
     "measure": "clustercraft.kernel.meter",
     "ClusterInfo": "clustercraft.kernel.widgets",

@@ -48,6 +48,7 @@ class Deployment:
         self.spec = spec
         self.on_change = on_change  # the host pushes a new state
         self.cluster: Any = None
+        self.security: Any = None  # a Security: scheduler and workers speak TLS with it
         self.start_error: str | None = None  # why workers did not start, until they run
         self.close_error: str | None = None  # why the last close left jobs, until it can
 
@@ -59,6 +60,8 @@ class Deployment:
         kwargs = {"asynchronous": True, "n_workers": 0, **self.kwargs, **options}
         if self.kind == LOCAL:
             kwargs = {**LOOPBACK, "memory_limit": "auto", **kwargs}
+        if self.security is not None:
+            kwargs |= {"security": self.security, "protocol": "tls://"}
         return kwargs
 
     async def start(self) -> None:

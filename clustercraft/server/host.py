@@ -50,6 +50,7 @@ import psutil
 from distributed.diagnostics.plugin import SchedulerPlugin
 
 from clustercraft.profiles import GATEWAY, JOBQUEUE, LOCAL, profile_kind
+from clustercraft.runtime import remove_credentials, write_credentials
 from clustercraft.schema import worker_rows
 from clustercraft.server import internals
 from clustercraft.server.deploy import JobsLeft, make_deployment, reason
@@ -128,7 +129,9 @@ class ClusterHost:
         self.socket_path: str = args.socket
         self.state_path = os.path.join(args.runtime_dir, f"{self.id}.json")
         self.grace: float = args.grace
+        self.runtime_dir: str = args.runtime_dir
         self.deployment = make_deployment(launch, self.spec, self.push)
+        self.tls = bool(launch.get("tls"))  # credentials are written when the cluster starts
         self.started = time.time()
         self.status = "starting"
         self.error: str | None = None  # why the cluster failed to start or to shut down
@@ -167,9 +170,12 @@ class ClusterHost:
             for path in (self.socket_path, self.state_path):
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(path)
+            remove_credentials(self.runtime_dir, self.id)
 
     async def start_cluster(self) -> None:
         try:
+            if self.tls:
+                self.deployment.security = write_credentials(self.runtime_dir, self.id)
             await self.deployment.start()
         except Exception as exc:
             # The host stays, saying why, until the cluster is shut down (or the grace ends).

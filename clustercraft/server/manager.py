@@ -25,11 +25,11 @@ from typing import Any
 from urllib.parse import quote
 
 import psutil
-from jupyter_core.paths import jupyter_runtime_dir
 from traitlets import Bool, Dict, Enum, Float, Int, TraitError, Unicode, Union, default
 from traitlets.config import LoggingConfigurable
 
 from clustercraft.profiles import LOCAL
+from clustercraft.runtime import credential_paths, runtime_dir
 
 from .connection import ClusterUnavailable, HostConnection
 from .hoststate import (
@@ -130,7 +130,7 @@ class ClusterManager(LoggingConfigurable):
 
     @default("runtime_dir")
     def _default_runtime_dir(self) -> str:
-        return os.path.join(jupyter_runtime_dir(), "clustercraft")
+        return runtime_dir()  # $CLUSTERCRAFT_RUNTIME_DIR, else the Jupyter runtime dir's
 
     profiles = Dict(
         help='Cluster profiles a request may choose: {name: {"title": ..., "factory": '
@@ -172,6 +172,12 @@ class ClusterManager(LoggingConfigurable):
         [Int(), Unicode()],
         default_value="",
         help="Most memory (workers x memory_limit) per cluster; empty: the machine's memory.",
+    ).tag(config=True)
+    tls = Bool(
+        True,
+        help="Local clusters launched from the panel use TLS with credentials of their own "
+        "(files of mode 0600 in the runtime dir): only this user's processes can connect. "
+        "False: plain TCP on 127.0.0.1, which any local user can reach.",
     ).tag(config=True)
     standby_host = Bool(
         True,
@@ -285,7 +291,7 @@ class ClusterManager(LoggingConfigurable):
             raise NameInUse(f"a cluster named {name!r} already exists")
         spec = dataclasses.replace(spec, name=name)
         profile = self.profile_table[spec.profile]
-        launch = profile.launch()
+        launch = {**profile.launch(), "tls": self.tls and profile.kind == LOCAL}
         standby = self.standby.take(spec.to_json(), launch) if self.standby_host else None
         cluster_id = standby[0] if standby else secrets.token_hex(4)
         try:
@@ -695,7 +701,11 @@ class ClusterManager(LoggingConfigurable):
 
     def _remove_files(self, cluster_id: str, log: bool = False) -> None:
         """Remove what a closed host leaves in the runtime dir (its log too, when asked)."""
-        paths = [self._socket_path(cluster_id), self._state_path(cluster_id)]
+        paths = [
+            self._socket_path(cluster_id),
+            self._state_path(cluster_id),
+            *credential_paths(self.runtime_dir, cluster_id),
+        ]
         for path in paths + ([self._log_path(cluster_id)] if log else []):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)

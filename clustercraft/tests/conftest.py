@@ -52,6 +52,15 @@ class ClusterApi:
             assert time.monotonic() < deadline, f"timed out; last state: {cluster}"
             await asyncio.sleep(0.05)
 
+    def client(self, cluster: dict, **kwargs):
+        """A Client of a panel cluster, with its TLS credentials (as clustercraft.connect)."""
+        from distributed import Client
+
+        from clustercraft.runtime import client_security
+
+        security = client_security(self.manager.runtime_dir, cluster["id"])
+        return Client(cluster["scheduler_address"], security=security, **kwargs)
+
     def host_tree(self, cluster_id: str) -> list[psutil.Process]:
         host = psutil.Process(self.manager.records[cluster_id].pid)
         return [host, *host.children(recursive=True)]

@@ -9,7 +9,6 @@ import signal
 
 import psutil
 import pyarrow as pa
-from distributed import Client
 
 from clustercraft.schema import ARROW_STREAM_MIME, WORKER_ROW_FIELDS, worker_rows
 
@@ -17,8 +16,8 @@ from clustercraft.schema import ARROW_STREAM_MIME, WORKER_ROW_FIELDS, worker_row
 STABLE = ("name", "address", "nthreads", "memory_limit", "status", "nanny", "local_directory")
 
 
-def scheduler_info(cluster: dict) -> dict:
-    with Client(cluster["scheduler_address"]) as client:
+def scheduler_info(clusters, cluster: dict) -> dict:
+    with clusters.client(cluster) as client:
         return client.scheduler_info(n_workers=-1)
 
 
@@ -34,13 +33,13 @@ async def test_create_reports_workers_and_rows_agree_with_the_scheduler(clusters
 
     cluster = await clusters.wait_for(created["id"], lambda c: c["status"] == "running")
     assert cluster["n_workers"] == 2
-    assert cluster["scheduler_address"].startswith("tcp://127.0.0.1:")
+    assert cluster["scheduler_address"].startswith("tls://127.0.0.1:")  # its own credentials
     assert cluster["total_threads"] == 2
     assert cluster["total_memory"] == 2 * 2**30
     assert cluster["processes"] is True
     assert all(row["memory"] > 0 for row in cluster["workers"])
 
-    expected = worker_rows((await asyncio.to_thread(scheduler_info, cluster))["workers"])
+    expected = worker_rows((await asyncio.to_thread(scheduler_info, clusters, cluster))["workers"])
     assert stable(cluster["workers"]) == stable(expected)
 
     listed = json.loads((await clusters.request("GET")).body)
@@ -148,7 +147,7 @@ async def test_killed_worker_is_replaced_by_its_nanny(clusters):
     created = await clusters.create(n_workers=2)
     # "running": the nannies are done starting, so they will restart what dies.
     cluster = await clusters.wait_for(created["id"], lambda c: c["status"] == "running")
-    async with Client(cluster["scheduler_address"], asynchronous=True) as client:
+    async with clusters.client(cluster, asynchronous=True) as client:
         pids = await client.run(os.getpid)
     victim_address, victim_pid = sorted(pids.items())[0]
     os.kill(victim_pid, signal.SIGKILL)

@@ -10,7 +10,6 @@ import sys
 
 import psutil
 import pytest
-from distributed import Client
 
 from clustercraft.server.profiles import Field, build_profiles, local_profile
 from clustercraft.server.spec import SpecError, validate_cluster_spec
@@ -69,8 +68,8 @@ async def get_profiles(clusters) -> list[dict]:
     return json.loads(response.body)
 
 
-def resources(address: str) -> list[dict]:
-    with Client(address) as client:
+def resources(clusters, cluster: dict) -> list[dict]:
+    with clusters.client(cluster) as client:
         return [w["resources"] for w in client.scheduler_info(n_workers=-1)["workers"].values()]
 
 
@@ -139,7 +138,7 @@ async def test_site_profile_gets_its_kwargs_and_the_requests_fields(clusters):
     assert [row["nthreads"] for row in cluster["workers"]] == [3, 3]  # from the request
     assert not any(row["nanny"] for row in cluster["workers"])  # threads: the factory's call
     assert all(row["job_id"] is None for row in cluster["workers"])
-    found = await asyncio.to_thread(resources, cluster["scheduler_address"])
+    found = await asyncio.to_thread(resources, clusters, cluster)
     assert found == [{"site-slot": 1}, {"site-slot": 1}]  # from the server configuration
     assert (await clusters.request("DELETE", created["id"])).code == 204
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 
-from distributed import Client
 
-
-def run_some_tasks(address: str) -> int:
-    with Client(address) as client:
+def run_some_tasks(clusters, cluster: dict) -> int:
+    with clusters.client(cluster) as client:
         return sum(client.gather(client.map(lambda x: x + 1, range(20))))
 
 
@@ -23,7 +21,7 @@ async def test_start_then_stop_returns_the_report_of_what_ran_between(clusters):
     started = json.loads(response.body)["cluster"]["recording"]
     assert started and started <= (await clusters.get(created["id"]))["recording"] + 1
 
-    assert await asyncio.to_thread(run_some_tasks, cluster["scheduler_address"]) == 210
+    assert await asyncio.to_thread(run_some_tasks, clusters, cluster) == 210
 
     response = await clusters.request("POST", *path, body={"action": "stop"})
     assert response.code == 200

@@ -7,8 +7,6 @@ import json
 import os
 import time
 
-from distributed import Client
-
 from clustercraft.kernel.sizing import verdict
 from clustercraft.tests.groundtruth import MiB, tolerance
 
@@ -53,7 +51,7 @@ async def reset_peaks(clusters, cluster_id: str) -> dict:
 async def test_a_task_at_60_percent_of_the_limit_is_fine_to_the_byte(clusters):
     created = await clusters.create(n_workers=1, threads_per_worker=1, memory_limit=LIMIT)
     cluster = await clusters.wait_for(created["id"], lambda c: c["status"] == "running")
-    async with Client(cluster["scheduler_address"], asynchronous=True) as client:
+    async with clusters.client(cluster, asynchronous=True) as client:
         before, truth = await client.submit(spike_to, int(0.6 * LIMIT), pure=False)
     assert truth - before > 50 * MiB  # the spike, not the worker's start, makes the peak
 
@@ -81,7 +79,7 @@ async def test_a_task_over_the_limit_counts_a_memory_restart_and_fails(clusters,
     cluster = await clusters.wait_for(created["id"], lambda c: c["status"] == "running")
     first_worker = cluster["workers"][0]["address"]
     marker = str(tmp_path / "allocated")
-    async with Client(cluster["scheduler_address"], asynchronous=True) as client:
+    async with clusters.client(cluster, asynchronous=True) as client:
         result = await client.submit(exceed_limit_once, marker, int(1.5 * LIMIT), pure=False)
     assert result == "retried"  # the nanny killed the first try; the retry ran on its successor
 

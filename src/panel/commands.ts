@@ -121,7 +121,7 @@ export function addCommands(options: ICommandsOptions): void {
       if (!cluster) {
         return;
       }
-      const code = clientCode(cluster.scheduler_address);
+      const code = clientCode(cluster);
       const current = shell.currentWidget;
       const console =
         consoles?.currentWidget &&

@@ -304,7 +304,7 @@ export class PeakReportView extends DOMWidgetView {
       this.services.showClusters();
       const inserted = this.services.insertCellBelow(
         this.el,
-        clientCode(cluster.scheduler_address)
+        clientCode(cluster)
       );
       status.textContent = inserted
         ? this.services.trans.__(

@@ -224,7 +224,17 @@ test('Insert client code adds a cell below the active one in the notebook', asyn
   const [cluster] = await listClusters(request);
   await card.getByRole('button', { name: 'Insert client code' }).click();
   await expect.poll(() => page.notebook.getCellCount()).toBe(2);
+  // The panel's clusters speak TLS: the kernel connects with the cluster's own credentials.
   expect(await page.notebook.getCellTextInput(1)).toBe(
-    `from dask.distributed import Client\nclient = Client("${cluster.scheduler_address}")`
+    `import clustercraft\nclient = clustercraft.connect("${cluster.name}")`
   );
+  await page.notebook.runCell(1, true);
+  await page.notebook.addCell(
+    'code',
+    'print(client.scheduler.address, len(client.scheduler_info()["workers"]))'
+  );
+  await page.notebook.runCell(2, true);
+  expect(await page.notebook.getCellTextOutput(2)).toEqual([
+    `${cluster.scheduler_address} ${cluster.n_workers}\n`
+  ]);
 });
