@@ -109,6 +109,58 @@ def worker_rows_to_arrow(rows: Iterable[Mapping[str, Any]]) -> bytes:
 COMPARED_FIELDS = tuple(name for name in WORKER_ROW_FIELDS if name != "last_seen")
 
 
+def cluster_model(
+    id: str,
+    name: str,
+    status: str,
+    rows: list[dict[str, Any]],
+    *,
+    profile: str | None = None,
+    scheduler_address: str | None = None,
+    dashboard_link: str | None = None,
+    requested_workers: int | None = None,
+    processes: bool = True,
+    adapt: Mapping[str, int] | None = None,
+    started: float = 0.0,
+    error: str | None = None,
+    jobs: Mapping[str, Any] | None = None,
+    recording: float | None = None,
+    memory_restarts: int = 0,
+    memory_peak_method: str | None = None,
+) -> dict[str, Any]:
+    """The one cluster object: of the REST routes, the panel's push, the widget's summary.
+
+    ``status``: "starting", "running", "closing" or "lost"; ``rows`` from ``worker_rows``,
+    whose totals it adds up; ``requested_workers``: the target of "2 / 4 workers" (the rows'
+    count when not given); ``adapt``: ``{minimum, maximum}`` or None; ``started``: epoch
+    seconds; ``error``: why workers are missing or the cluster failed, for the card; ``jobs``:
+    a job queue's running and pending jobs; ``recording``: when a performance report started;
+    ``memory_restarts``: workers their nannies restarted for memory since the last reset.
+    """
+    return {
+        "id": id,
+        "name": name,
+        "profile": profile,
+        "status": status,
+        "scheduler_address": scheduler_address,
+        "dashboard_link": dashboard_link,
+        "n_workers": len(rows),
+        "requested_workers": len(rows) if requested_workers is None else requested_workers,
+        "total_threads": sum(row["nthreads"] for row in rows),
+        "total_memory": sum(row["memory_limit"] for row in rows),
+        "memory_used": sum(row["memory"] for row in rows),
+        "processes": processes,
+        "adapt": dict(adapt) if adapt else None,
+        "started": started,
+        "error": error,
+        "jobs": dict(jobs) if jobs else None,
+        "recording": recording,
+        "memory_restarts": memory_restarts,
+        "memory_peak_method": memory_peak_method,
+        "workers": rows,
+    }
+
+
 def diff_rows(
     sent: Mapping[str, Mapping[str, Any]],
     rows: Iterable[Mapping[str, Any]],

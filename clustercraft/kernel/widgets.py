@@ -18,7 +18,7 @@ from dask.utils import format_bytes
 from traitlets import Bytes, Dict, Unicode
 
 from .. import __version__
-from ..schema import diff_rows, worker_rows
+from ..schema import cluster_model, diff_rows, worker_rows
 from ..worker_peak import MEMORY_RESTART_TOPIC, peak_method, plugin_registration, reset_message
 from .arrow import bound_timeline, encode_rows, encode_timeline
 from .sizing import verdict
@@ -118,22 +118,19 @@ class ClusterSource:
         identity = self.identity()
         rows = worker_rows(identity.get("workers", {}))
         name = getattr(self.cluster, "name", None) if self.cluster is not None else None
-        summary = {
-            "id": identity.get("id", ""),
-            "name": str(name or identity.get("id", "")),
-            "status": "running",
-            "scheduler_address": identity.get("address", ""),
-            "dashboard_link": self.dashboard_link,
-            "n_workers": len(rows),
-            "total_threads": sum(row["nthreads"] for row in rows),
-            "total_memory": sum(row["memory_limit"] for row in rows),
-            "memory_used": sum(row["memory"] for row in rows),
-            "processes": any(row["nanny"] for row in rows),
-            "adapt": None,
-            "started": float(identity.get("started") or 0.0),
-            "memory_restarts": self.memory_restarts() - self.restarts_before_reset,
-            "memory_peak_method": peak_method(identity.get("workers", {})),
-        }
+        summary = cluster_model(
+            identity.get("id", ""),
+            str(name or identity.get("id", "")),
+            "running",
+            rows,
+            scheduler_address=identity.get("address", ""),
+            dashboard_link=self.dashboard_link,
+            processes=any(row["nanny"] for row in rows),
+            started=float(identity.get("started") or 0.0),
+            memory_restarts=self.memory_restarts() - self.restarts_before_reset,
+            memory_peak_method=peak_method(identity.get("workers", {})),
+        )
+        del summary["workers"]  # they travel as Arrow rows
         return summary, rows
 
 

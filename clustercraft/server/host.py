@@ -51,7 +51,7 @@ from distributed.diagnostics.plugin import SchedulerPlugin
 
 from clustercraft.profiles import GATEWAY, JOBQUEUE, LOCAL, profile_kind
 from clustercraft.runtime import remove_credentials, write_credentials
-from clustercraft.schema import worker_rows
+from clustercraft.schema import cluster_model, worker_rows
 from clustercraft.server import internals
 from clustercraft.server.deploy import JobsLeft, make_deployment, reason
 from clustercraft.server.hoststate import (
@@ -310,30 +310,26 @@ class ClusterHost:
             deployment.settle(len(rows))
         if self.status == "starting" and len(rows) >= requested and deployment.all_started():
             self.status = "running"
-        return {
-            "id": self.id,
-            "name": self.name,
-            "profile": self.spec.profile,
-            "status": self.status,
-            "scheduler_address": deployment.scheduler_address if started else None,
-            "dashboard_link": deployment.dashboard_link if started else None,
-            "n_workers": len(rows),
-            "requested_workers": requested,
-            "total_threads": sum(row["nthreads"] for row in rows),
-            "total_memory": sum(row["memory_limit"] for row in rows),
-            "memory_used": sum(row["memory"] for row in rows),
-            "processes": deployment.processes(),
-            "adapt": {"minimum": self.adapt.minimum, "maximum": self.adapt.maximum}
+        return cluster_model(
+            self.id,
+            self.name,
+            self.status,
+            rows,
+            profile=self.spec.profile,
+            scheduler_address=deployment.scheduler_address if started else None,
+            dashboard_link=deployment.dashboard_link if started else None,
+            requested_workers=requested,
+            processes=deployment.processes(),
+            adapt={"minimum": self.adapt.minimum, "maximum": self.adapt.maximum}
             if self.adapt
             else None,
-            "started": self.started,
-            "error": self.error or (deployment.error if started else None),
-            "jobs": deployment.jobs() if started else None,
-            "recording": self.recording[0] if self.recording else None,
-            "memory_restarts": self.memory_restarts() - self.restarts_before_reset,
-            "memory_peak_method": peak_method(workers),
-            "workers": rows,
-        }
+            started=self.started,
+            error=self.error or (deployment.error if started else None),
+            jobs=deployment.jobs() if started else None,
+            recording=self.recording[0] if self.recording else None,
+            memory_restarts=self.memory_restarts() - self.restarts_before_reset,
+            memory_peak_method=peak_method(workers),
+        )
 
     def memory_restarts(self) -> int:
         """Workers the nannies restarted for using too much memory, since the cluster started."""

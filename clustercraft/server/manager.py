@@ -30,6 +30,7 @@ from traitlets.config import LoggingConfigurable
 
 from clustercraft.profiles import LOCAL
 from clustercraft.runtime import credential_paths, runtime_dir
+from clustercraft.schema import cluster_model
 
 from .connection import ClusterUnavailable, HostConnection
 from .hoststate import (
@@ -101,26 +102,19 @@ class HostRecord:
         return cluster
 
     def placeholder(self) -> dict[str, Any]:
+        """The cluster before its host has said anything."""
         adapt = self.spec.adapt
-        return {
-            "id": self.id,
-            "name": self.name,
-            "profile": self.spec.profile,
-            "status": "starting",
-            "scheduler_address": None,
-            "dashboard_link": None,
-            "n_workers": 0,
-            "requested_workers": self.spec.n_workers,
-            "total_threads": 0,
-            "total_memory": 0,
-            "memory_used": 0,
-            "processes": bool(self.spec.options.get("processes", True)),
-            "adapt": {"minimum": adapt.minimum, "maximum": adapt.maximum} if adapt else None,
-            "started": self.started,
-            "error": None,
-            "jobs": None,
-            "workers": [],
-        }
+        return cluster_model(
+            self.id,
+            self.name,
+            "starting",
+            [],
+            profile=self.spec.profile,
+            requested_workers=self.spec.n_workers,
+            processes=bool(self.spec.options.get("processes", True)),
+            adapt={"minimum": adapt.minimum, "maximum": adapt.maximum} if adapt else None,
+            started=self.started,
+        )
 
 
 class ClusterManager(LoggingConfigurable):

@@ -1,7 +1,8 @@
 """The browser's test fixtures come from the real Python code, so the two sides cannot drift.
 
 src/__tests__/data/workers.{json,arrow} are what ``worker_row`` and ``worker_rows_to_arrow``
-make of two scheduler identities; jest decodes the Arrow and compares it with the JSON. When
+make of two scheduler identities; jest decodes the Arrow and compares it with the JSON.
+cluster.json is what ``cluster_model`` makes of them; jest draws it in a card. When
 the schema changes on purpose, rewrite them with
 
     CLUSTERCRAFT_WRITE_FIXTURES=1 pytest clustercraft/tests/test_frontend_fixtures.py
@@ -13,7 +14,7 @@ import json
 import os
 from pathlib import Path
 
-from clustercraft.schema import worker_row, worker_rows_to_arrow
+from clustercraft.schema import cluster_model, worker_row, worker_rows_to_arrow
 
 DATA = Path(__file__).resolve().parents[2] / "src" / "__tests__" / "data"
 WRITE = os.environ.get("CLUSTERCRAFT_WRITE_FIXTURES") == "1"
@@ -75,3 +76,22 @@ def test_worker_rows_json_fixture_is_what_python_makes():
 
 def test_worker_rows_arrow_fixture_is_what_python_makes():
     check_or_write(DATA / "workers.arrow", worker_rows_to_arrow(rows()))
+
+
+def test_cluster_json_fixture_is_what_python_makes():
+    cluster = cluster_model(
+        "c0ffee",
+        "survey",
+        "running",
+        rows(),
+        profile="local",
+        scheduler_address="tls://127.0.0.1:8786",
+        dashboard_link="/clustercraft/dashboard/c0ffee/status",
+        requested_workers=3,
+        adapt={"minimum": 1, "maximum": 3},
+        started=1750000000.0,
+        memory_restarts=1,
+        memory_peak_method="hwm",
+    )
+    text = json.dumps(cluster, indent=1, ensure_ascii=False)
+    check_or_write(DATA / "cluster.json", text.encode())

@@ -1,3 +1,5 @@
+import { readFileSync } from 'fs';
+
 import { nullTranslator } from '@jupyterlab/translation';
 import { CommandRegistry } from '@lumino/commands';
 
@@ -175,5 +177,26 @@ describe('performance reports', () => {
     expect(reportName('my cluster/1', when)).toBe(
       'dask-report-my_cluster_1-2026-11-24T05-06-07.html'
     );
+  });
+});
+
+describe('the cluster object Python builds (data/cluster.json)', () => {
+  it('is drawn whole: name, progress, one row per worker', () => {
+    const fromPython = JSON.parse(
+      readFileSync(`${__dirname}/data/cluster.json`, 'utf8')
+    );
+    const { model, panel } = setUp();
+    model.applyEvent({ type: 'snapshot', clusters: [fromPython] });
+    const node = panel.card(fromPython.id)!.node;
+    expect(node.querySelector('h3')!.textContent).toBe('survey');
+    expect(
+      node.querySelector('.jp-ClusterCraft-progress')!.textContent
+    ).toContain('adaptive 1–3');
+    const rows = [...node.querySelectorAll('tr.jp-ClusterCraft-workerRow')];
+    expect(rows.map(row => row.querySelector('th, td')!.textContent)).toEqual([
+      '0',
+      'worker-é'
+    ]);
+    expect(node.textContent).toContain('1 restart');
   });
 });
