@@ -4,17 +4,23 @@
  */
 import { JupyterFrontEnd } from '@jupyterlab/application';
 import {
-  Clipboard,
   Dialog,
   ICommandPalette,
+  Notification,
   showDialog,
   showErrorMessage
 } from '@jupyterlab/apputils';
 import { IConsoleTracker } from '@jupyterlab/console';
-import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
+import {
+  INotebookTracker,
+  NotebookActions,
+  NotebookPanel
+} from '@jupyterlab/notebook';
 import { TranslationBundle } from '@jupyterlab/translation';
+import { Widget } from '@lumino/widgets';
 
 import { clientCode } from '../code';
+import { copyText } from '../table/address';
 import { ICluster } from '../schema';
 import { CommandIDs, IClusterCraftPanel, IClusterModel } from '../tokens';
 import { showScaleDialog } from './scaleDialog';
@@ -65,12 +71,12 @@ export function addCommands(options: ICommandsOptions): void {
       if (!cluster) {
         return;
       }
-      const request = await showScaleDialog(cluster, trans);
-      if (request) {
-        await model
-          .scale(cluster.id, request)
-          .catch(report(trans.__('Could not scale %1', cluster.name)));
-      }
+      // A refused request keeps the dialog open, with the message by its field.
+      const opener = document.activeElement;
+      await showScaleDialog(cluster, trans, request =>
+        model.scale(cluster.id, request)
+      );
+      restoreFocus(opener);
     }
   });
 
@@ -86,9 +92,11 @@ export function addCommands(options: ICommandsOptions): void {
         return;
       }
       if (cluster.status !== 'lost') {
+        const opener = document.activeElement;
         const result = await showDialog({
           title: trans.__('Shut down %1?', cluster.name),
-          body: trans.__(
+          body: trans._n(
+            'Its scheduler and %1 worker stop, and their data is lost.',
             'Its scheduler and %1 workers stop, and their data is lost.',
             cluster.n_workers
           ),
@@ -97,6 +105,7 @@ export function addCommands(options: ICommandsOptions): void {
             Dialog.warnButton({ label: trans.__('Shut down') })
           ]
         });
+        restoreFocus(opener);
         if (!result.button.accept) {
           return;
         }
@@ -112,9 +121,9 @@ export function addCommands(options: ICommandsOptions): void {
     caption: trans.__(
       'Add a cell connecting a Client to the cluster, below the active cell'
     ),
-    isEnabled: args =>
-      live(args) && !!(notebooks?.currentWidget || consoles?.currentWidget),
-    execute: args => {
+    // Enabled without a notebook too: it then says so and offers one.
+    isEnabled: live,
+    execute: async args => {
       const cluster = target(args);
       if (!cluster) {
         return;
@@ -131,15 +140,63 @@ export function addCommands(options: ICommandsOptions): void {
         shell.activateById(console.id);
         return;
       }
-      const notebook = notebooks?.currentWidget;
+      let notebook: NotebookPanel | null = notebooks?.currentWidget ?? null;
       if (!notebook) {
-        return;
+        notebook = await offerNotebook(cluster);
+        if (!notebook) {
+          return;
+        }
+        await notebook.context.ready;
       }
-      NotebookActions.insertBelow(notebook.content);
-      notebook.content.activeCell?.model.sharedModel.setSource(code);
+      insertCode(notebook, code);
       shell.activateById(notebook.id);
     }
   });
+
+  /**
+   * Say that no notebook or console is open and offer a new notebook: the new
+   * notebook, or null when declined or opened elsewhere (another browser tab,
+   * as Notebook 7 does; the code is then on the clipboard).
+   */
+  async function offerNotebook(
+    cluster: ICluster
+  ): Promise<NotebookPanel | null> {
+    const opener = document.activeElement;
+    const code = clientCode(cluster.scheduler_address);
+    const body = document.createElement('div');
+    const text = document.createElement('p');
+    text.textContent = trans.__(
+      'No notebook or console is open to insert the client code of %1 into. Start a new notebook with it?',
+      cluster.name
+    );
+    const pre = document.createElement('pre');
+    pre.textContent = code;
+    body.append(text, pre);
+    const choice = await showDialog({
+      title: trans.__('No notebook or console is open'),
+      body: new Widget({ node: body }),
+      buttons: [
+        Dialog.cancelButton({ label: trans.__('Cancel') }),
+        Dialog.okButton({ label: trans.__('New notebook') })
+      ]
+    });
+    if (!choice.button.accept) {
+      restoreFocus(opener);
+      return null;
+    }
+    const widget = await commands.execute('notebook:create-new', {
+      kernelName: app.serviceManager.kernelspecs.specs?.default ?? ''
+    });
+    if (widget instanceof NotebookPanel) {
+      return widget;
+    }
+    copyText(code);
+    Notification.info(
+      trans.__('The client code of %1 is on the clipboard.', cluster.name),
+      { autoClose: 5000 }
+    );
+    return null;
+  }
 
   commands.addCommand(CommandIDs.copyAddress, {
     label: trans.__('Copy Dask scheduler address'),
@@ -147,7 +204,7 @@ export function addCommands(options: ICommandsOptions): void {
     execute: args => {
       const cluster = target(args);
       if (cluster) {
-        Clipboard.copyToSystem(cluster.scheduler_address);
+        copyText(cluster.scheduler_address);
       }
     }
   });
@@ -183,4 +240,36 @@ export function addCommands(options: ICommandsOptions): void {
       palette.addItem({ command, category });
     }
   }
+}
+
+/**
+ * Give the focus back to what opened a dialog, when closing it left the
+ * focus nowhere (on the page's body).
+ */
+export function restoreFocus(opener: Element | null): void {
+  const active = document.activeElement;
+  if (
+    opener instanceof HTMLElement &&
+    opener.isConnected &&
+    (!active || active === document.body)
+  ) {
+    opener.focus();
+  }
+}
+
+/**
+ * Put `code` in a cell of the notebook: its only cell when that is empty (a
+ * new notebook), else a new cell below the active one.
+ */
+export function insertCode(notebook: NotebookPanel, code: string): void {
+  const content = notebook.content;
+  const cells = content.model?.cells;
+  const only = cells?.length === 1 ? cells.get(0) : null;
+  if (only && only.sharedModel.getSource() === '') {
+    only.sharedModel.setSource(code);
+    content.activeCellIndex = 0;
+    return;
+  }
+  NotebookActions.insertBelow(content);
+  content.activeCell?.model.sharedModel.setSource(code);
 }

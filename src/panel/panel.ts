@@ -104,7 +104,9 @@ export class ClusterPanel extends SidePanel {
     this.form.clearErrors();
     this._setLaunching(true);
     try {
-      return await this.model.create(this.form.request);
+      const cluster = await this.model.create(this.form.request);
+      this.focusCard(cluster.id);
+      return cluster;
     } catch (error) {
       const apiError = error as APIError;
       if (apiError.field) {
@@ -120,6 +122,16 @@ export class ClusterPanel extends SidePanel {
   /** The card of a cluster, if shown. */
   card(id: string): ClusterCard | undefined {
     return this._cardsById.get(id);
+  }
+
+  /** Scroll a cluster's card into view and give it the focus. */
+  focusCard(id: string): void {
+    const card = this._cardsById.get(id);
+    if (!card) {
+      return;
+    }
+    scrollIntoView(card.node, this.node);
+    card.node.focus({ preventScroll: true });
   }
 
   dispose(): void {
@@ -168,6 +180,12 @@ export class ClusterPanel extends SidePanel {
     const ids = new Set(clusters.map(c => c.id));
     for (const [id, card] of this._cardsById) {
       if (!ids.has(id)) {
+        if (card.node.contains(document.activeElement)) {
+          // The focus stays in the panel: on the next card, or the one before.
+          const next = (card.node.nextElementSibling ??
+            card.node.previousElementSibling) as HTMLElement | null;
+          (next ?? this._options.querySelector('summary'))?.focus();
+        }
         card.dispose();
         card.node.remove();
         this._cardsById.delete(id);
@@ -195,6 +213,7 @@ export class ClusterPanel extends SidePanel {
     }
     this._empty.hidden =
       clusters.length > 0 || this.model.state !== 'connected';
+    this.form.clusterNames = clusters.map(c => c.name);
   }
 
   private _onCluster(model: IClusterModel, cluster: ICluster): void {
@@ -242,5 +261,34 @@ export namespace ClusterPanel {
     trans: TranslationBundle;
     commands: CommandRegistry;
     translator?: SidePanel.IOptions['translator'];
+  }
+}
+
+/**
+ * Scroll the nearest scrolling ancestor of `element` (up to `root`) so the
+ * element shows, its top first when it is taller than the view. The page
+ * itself is not scrolled, as `Element.scrollIntoView` might.
+ */
+export function scrollIntoView(element: HTMLElement, root: HTMLElement): void {
+  let scroller = element.parentElement;
+  while (scroller && scroller !== root.parentElement) {
+    const overflow = getComputedStyle(scroller).overflowY;
+    if (
+      (overflow === 'auto' || overflow === 'scroll') &&
+      scroller.scrollHeight > scroller.clientHeight
+    ) {
+      break;
+    }
+    scroller = scroller.parentElement;
+  }
+  if (!scroller || scroller === root.parentElement) {
+    return;
+  }
+  const view = scroller.getBoundingClientRect();
+  const box = element.getBoundingClientRect();
+  if (box.top < view.top || box.height > view.height) {
+    scroller.scrollTop += box.top - view.top;
+  } else if (box.bottom > view.bottom) {
+    scroller.scrollTop += box.bottom - view.bottom;
   }
 }
