@@ -23,6 +23,7 @@ import { clientCode } from '../code';
 import { copyText } from '../table/address';
 import { ICluster } from '../schema';
 import { CommandIDs, IClusterCraftPanel, IClusterModel } from '../tokens';
+import { restoreFocus } from './focus';
 import { showScaleDialog } from './scaleDialog';
 
 export const PALETTE_CATEGORY = 'Dask clusters';
@@ -239,21 +240,6 @@ export function addCommands(options: ICommandsOptions): void {
     ]) {
       palette.addItem({ command, category });
     }
-  }
-}
-
-/**
- * Give the focus back to what opened a dialog, when closing it left the
- * focus nowhere (on the page's body).
- */
-export function restoreFocus(opener: Element | null): void {
-  const active = document.activeElement;
-  if (
-    opener instanceof HTMLElement &&
-    opener.isConnected &&
-    (!active || active === document.body)
-  ) {
-    opener.focus();
   }
 }
 

@@ -15,6 +15,7 @@ import { APIError } from '../api';
 import { ICluster, IClusterRequest } from '../schema';
 import { CommandIDs, IClusterModel } from '../tokens';
 import { ClusterCard } from './card';
+import { scrollIntoView } from './focus';
 import { NewClusterForm } from './form';
 
 export const CLASS = {
@@ -261,34 +262,5 @@ export namespace ClusterPanel {
     trans: TranslationBundle;
     commands: CommandRegistry;
     translator?: SidePanel.IOptions['translator'];
-  }
-}
-
-/**
- * Scroll the nearest scrolling ancestor of `element` (up to `root`) so the
- * element shows, its top first when it is taller than the view. The page
- * itself is not scrolled, as `Element.scrollIntoView` might.
- */
-export function scrollIntoView(element: HTMLElement, root: HTMLElement): void {
-  let scroller = element.parentElement;
-  while (scroller && scroller !== root.parentElement) {
-    const overflow = getComputedStyle(scroller).overflowY;
-    if (
-      (overflow === 'auto' || overflow === 'scroll') &&
-      scroller.scrollHeight > scroller.clientHeight
-    ) {
-      break;
-    }
-    scroller = scroller.parentElement;
-  }
-  if (!scroller || scroller === root.parentElement) {
-    return;
-  }
-  const view = scroller.getBoundingClientRect();
-  const box = element.getBoundingClientRect();
-  if (box.top < view.top || box.height > view.height) {
-    scroller.scrollTop += box.top - view.top;
-  } else if (box.bottom > view.bottom) {
-    scroller.scrollTop += box.bottom - view.bottom;
   }
 }
