@@ -20,6 +20,7 @@ import { NewClusterForm } from './form';
 
 export const CLASS = {
   panel: 'jp-ClusterCraft-panel',
+  content: 'jp-ClusterCraft-content',
   body: 'jp-ClusterCraft-body',
   newButton: 'jp-ClusterCraft-newButton',
   options: 'jp-ClusterCraft-options',
@@ -31,7 +32,9 @@ export const CLASS = {
 export class ClusterPanel extends SidePanel {
   constructor(options: ClusterPanel.IOptions) {
     // A plain content panel: the default accordion would give the body a title bar.
-    super({ translator: options.translator, content: new Panel() });
+    const content = new Panel();
+    content.addClass(CLASS.content);
+    super({ translator: options.translator, content });
     this.addClass(CLASS.panel);
     const { model, trans, commands } = options;
     this.model = model;
