@@ -51,7 +51,7 @@ export class SummaryTable {
       },
       { label: trans.__('Status'), text: c => c.status },
       {
-        label: trans.__('Using processes'),
+        label: trans.__('Processes'),
         text: c => (c.processes ? trans.__('Yes') : trans.__('No'))
       },
       {
