@@ -141,16 +141,26 @@ export function addCommands(options: ICommandsOptions): void {
         shell.activateById(console.id);
         return;
       }
-      let notebook: NotebookPanel | null = notebooks?.currentWidget ?? null;
-      if (!notebook) {
-        notebook = await offerNotebook(cluster);
-        if (!notebook) {
-          return;
-        }
-        await notebook.context.ready;
+      const notebook = notebooks?.currentWidget;
+      if (notebook) {
+        NotebookActions.insertBelow(notebook.content);
+        notebook.content.activeCell?.model.sharedModel.setSource(code);
+        shell.activateById(notebook.id);
+        return;
       }
-      insertCode(notebook, code);
-      shell.activateById(notebook.id);
+      const created = await offerNotebook(cluster);
+      if (created) {
+        await created.context.ready;
+        // A new notebook's one empty cell takes the code.
+        const first = created.content.model?.cells.get(0);
+        if (first && first.sharedModel.getSource() === '') {
+          first.sharedModel.setSource(code);
+        } else {
+          NotebookActions.insertBelow(created.content);
+          created.content.activeCell?.model.sharedModel.setSource(code);
+        }
+        shell.activateById(created.id);
+      }
     }
   });
 
@@ -241,21 +251,4 @@ export function addCommands(options: ICommandsOptions): void {
       palette.addItem({ command, category });
     }
   }
-}
-
-/**
- * Put `code` in a cell of the notebook: its only cell when that is empty (a
- * new notebook), else a new cell below the active one.
- */
-export function insertCode(notebook: NotebookPanel, code: string): void {
-  const content = notebook.content;
-  const cells = content.model?.cells;
-  const only = cells?.length === 1 ? cells.get(0) : null;
-  if (only && only.sharedModel.getSource() === '') {
-    only.sharedModel.setSource(code);
-    content.activeCellIndex = 0;
-    return;
-  }
-  NotebookActions.insertBelow(content);
-  content.activeCell?.model.sharedModel.setSource(code);
 }
