@@ -15,3 +15,7 @@ if (typeof window !== 'undefined' && typeof window.matchMedia !== 'function') {
     dispatchEvent: () => false
   });
 }
+// Dialog headers are React widgets, which render when the browser is idle.
+if (typeof globalThis.requestIdleCallback !== 'function') {
+  globalThis.requestIdleCallback = callback => setTimeout(callback, 0);
+}

@@ -1,3 +1,4 @@
 import './base.css';
+import './table.css';
 import './widgets.css';
 import './dashboard.css';

@@ -9,6 +9,8 @@ configure_jupyter_server(c)  # noqa: F821 (c is injected by traitlets)
 c.ServerApp.ip = "127.0.0.1"  # noqa: F821
 c.ServerApp.open_browser = False  # noqa: F821
 c.ServerApp.allow_root = True  # noqa: F821 (CI runs as root)
+# Notebook 7 (tests/notebook7.spec.ts) shows its app to the page as galata does JupyterLab's.
+c.JupyterNotebookApp.expose_app_in_browser = True  # noqa: F821
 
 # Clusters of this test server only: other servers on the machine must not be reattached.
 # Through the environment, so that its kernels find them too (clustercraft.connect).

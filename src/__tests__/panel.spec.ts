@@ -2,6 +2,7 @@ import { readFileSync } from 'fs';
 
 import { nullTranslator } from '@jupyterlab/translation';
 import { CommandRegistry } from '@lumino/commands';
+import { Widget } from '@lumino/widgets';
 
 import { APIError } from '../api';
 import { ClusterModel } from '../model';
@@ -132,6 +133,28 @@ describe('ClusterPanel', () => {
     expect(panel.node.querySelectorAll('.jp-ClusterCraft-card')).toHaveLength(
       0
     );
+  });
+
+  it('gives a new card the focus, and keeps the focus in the panel when a card goes', async () => {
+    const request = jest.fn().mockResolvedValue(cluster('b'));
+    const { model, panel } = setUp(request);
+    model.applyEvent({ type: 'snapshot', clusters: [cluster('a')] });
+    Widget.attach(panel, document.body);
+    expect(await panel.launch()).toMatchObject({ id: 'b' });
+    const card = panel.card('b')!;
+    expect(document.activeElement).toBe(card.node);
+    expect(card.node.getAttribute('aria-label')).toBe('Cluster cluster-b');
+    // Its Shut down button had the focus; the card goes: the focus moves to the other card.
+    card.node.querySelector<HTMLButtonElement>('button')!.focus();
+    model.applyEvent({ type: 'removed', id: 'b' });
+    expect(document.activeElement).toBe(panel.card('a')!.node);
+    Widget.detach(panel);
+  });
+
+  it('shows the next default cluster name', () => {
+    const { model, panel } = setUp();
+    model.applyEvent({ type: 'snapshot', clusters: [cluster('1')] });
+    expect(panel.form.input('name').placeholder).toBe('cluster-2 (default)');
   });
 
   it('says once that the server extension is missing', async () => {

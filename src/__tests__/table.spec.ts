@@ -235,7 +235,7 @@ describe('ClusterTables', () => {
       'Total memory': '12.00 GiB',
       'Memory in use': '3.00 GiB',
       Status: 'running',
-      'Using processes': 'Yes',
+      Processes: 'Yes',
       Started: '2 minutes ago'
     });
     const link = tables.summary.node.querySelector('a')!;

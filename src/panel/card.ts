@@ -39,6 +39,8 @@ export class ClusterCard extends Widget {
     super();
     this.addClass(CLASS.card);
     this.node.setAttribute('role', 'region');
+    // Focusable, so a new card can take the focus (not in the tab order).
+    this.node.tabIndex = -1;
     const { trans, commands } = options;
     this._trans = trans;
 
@@ -234,13 +236,14 @@ function statusLabel(cluster: ICluster, trans: TranslationBundle): string {
   return cluster.status;
 }
 
-/** "3 / 4 workers", or "3 workers (adaptive 1–8)". */
+/** "3 / 4 workers", "1 / 1 worker", or "3 workers (adaptive 1–8)". */
 export function progressLabel(
   cluster: ICluster,
   trans: TranslationBundle
 ): string {
   if (cluster.adapt) {
-    return trans.__(
+    return trans._n(
+      '%1 worker (adaptive %2–%3)',
       '%1 workers (adaptive %2–%3)',
       cluster.n_workers,
       cluster.adapt.minimum,
@@ -248,5 +251,11 @@ export function progressLabel(
     );
   }
   const target = cluster.requested_workers ?? cluster.n_workers;
-  return trans.__('%1 / %2 workers', cluster.n_workers, target);
+  // The count that reads with the noun is the target: "0 / 1 worker", "1 / 2 workers".
+  return trans._n(
+    '%2 / %1 worker',
+    '%2 / %1 workers',
+    target,
+    cluster.n_workers
+  );
 }

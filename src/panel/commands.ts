@@ -4,21 +4,28 @@
  */
 import { JupyterFrontEnd } from '@jupyterlab/application';
 import {
-  Clipboard,
   Dialog,
   ICommandPalette,
+  Notification,
   showDialog,
   showErrorMessage
 } from '@jupyterlab/apputils';
 import { IConsoleTracker } from '@jupyterlab/console';
-import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
 import { PathExt } from '@jupyterlab/coreutils';
+import {
+  INotebookTracker,
+  NotebookActions,
+  NotebookPanel
+} from '@jupyterlab/notebook';
 import { TranslationBundle } from '@jupyterlab/translation';
+import { Widget } from '@lumino/widgets';
 
 import { clientCode } from '../code';
 import { reportName } from '../format';
+import { copyText } from '../table/address';
 import { ICluster } from '../schema';
 import { CommandIDs, IClusterCraftPanel, IClusterModel } from '../tokens';
+import { restoreFocus } from './focus';
 import { showScaleDialog } from './scaleDialog';
 
 export const PALETTE_CATEGORY = 'Dask clusters';
@@ -67,12 +74,12 @@ export function addCommands(options: ICommandsOptions): void {
       if (!cluster) {
         return;
       }
-      const request = await showScaleDialog(cluster, trans);
-      if (request) {
-        await model
-          .scale(cluster.id, request)
-          .catch(report(trans.__('Could not scale %1', cluster.name)));
-      }
+      // A refused request keeps the dialog open, with the message by its field.
+      const opener = document.activeElement;
+      await showScaleDialog(cluster, trans, request =>
+        model.scale(cluster.id, request)
+      );
+      restoreFocus(opener);
     }
   });
 
@@ -88,9 +95,11 @@ export function addCommands(options: ICommandsOptions): void {
         return;
       }
       if (cluster.status !== 'lost') {
+        const opener = document.activeElement;
         const result = await showDialog({
           title: trans.__('Shut down %1?', cluster.name),
-          body: trans.__(
+          body: trans._n(
+            'Its scheduler and %1 worker stop, and their data is lost.',
             'Its scheduler and %1 workers stop, and their data is lost.',
             cluster.n_workers
           ),
@@ -99,6 +108,7 @@ export function addCommands(options: ICommandsOptions): void {
             Dialog.warnButton({ label: trans.__('Shut down') })
           ]
         });
+        restoreFocus(opener);
         if (!result.button.accept) {
           return;
         }
@@ -114,9 +124,9 @@ export function addCommands(options: ICommandsOptions): void {
     caption: trans.__(
       'Add a cell connecting a Client to the cluster, below the active cell'
     ),
-    isEnabled: args =>
-      live(args) && !!(notebooks?.currentWidget || consoles?.currentWidget),
-    execute: args => {
+    // Enabled without a notebook too: it then says so and offers one.
+    isEnabled: live,
+    execute: async args => {
       const cluster = target(args);
       if (!cluster) {
         return;
@@ -134,14 +144,72 @@ export function addCommands(options: ICommandsOptions): void {
         return;
       }
       const notebook = notebooks?.currentWidget;
-      if (!notebook) {
+      if (notebook) {
+        NotebookActions.insertBelow(notebook.content);
+        notebook.content.activeCell?.model.sharedModel.setSource(code);
+        shell.activateById(notebook.id);
         return;
       }
-      NotebookActions.insertBelow(notebook.content);
-      notebook.content.activeCell?.model.sharedModel.setSource(code);
-      shell.activateById(notebook.id);
+      const created = await offerNotebook(cluster);
+      if (created) {
+        await created.context.ready;
+        // A new notebook's one empty cell takes the code.
+        const first = created.content.model?.cells.get(0);
+        if (first && first.sharedModel.getSource() === '') {
+          first.sharedModel.setSource(code);
+        } else {
+          NotebookActions.insertBelow(created.content);
+          created.content.activeCell?.model.sharedModel.setSource(code);
+        }
+        shell.activateById(created.id);
+      }
     }
   });
+
+  /**
+   * Say that no notebook or console is open and offer a new notebook: the new
+   * notebook, or null when declined or opened elsewhere (another browser tab,
+   * as Notebook 7 does; the code is then on the clipboard).
+   */
+  async function offerNotebook(
+    cluster: ICluster
+  ): Promise<NotebookPanel | null> {
+    const opener = document.activeElement;
+    const code = clientCode(cluster);
+    const body = document.createElement('div');
+    const text = document.createElement('p');
+    text.textContent = trans.__(
+      'No notebook or console is open to insert the client code of %1 into. Start a new notebook with it?',
+      cluster.name
+    );
+    const pre = document.createElement('pre');
+    pre.textContent = code;
+    body.append(text, pre);
+    const choice = await showDialog({
+      title: trans.__('No notebook or console is open'),
+      body: new Widget({ node: body }),
+      buttons: [
+        Dialog.cancelButton({ label: trans.__('Cancel') }),
+        Dialog.okButton({ label: trans.__('New notebook') })
+      ]
+    });
+    if (!choice.button.accept) {
+      restoreFocus(opener);
+      return null;
+    }
+    const widget = await commands.execute('notebook:create-new', {
+      kernelName: app.serviceManager.kernelspecs.specs?.default ?? ''
+    });
+    if (widget instanceof NotebookPanel) {
+      return widget;
+    }
+    copyText(code);
+    Notification.info(
+      trans.__('The client code of %1 is on the clipboard.', cluster.name),
+      { autoClose: 5000 }
+    );
+    return null;
+  }
 
   commands.addCommand(CommandIDs.copyAddress, {
     label: trans.__('Copy Dask scheduler address'),
@@ -149,7 +217,7 @@ export function addCommands(options: ICommandsOptions): void {
     execute: args => {
       const cluster = target(args);
       if (cluster) {
-        Clipboard.copyToSystem(cluster.scheduler_address);
+        copyText(cluster.scheduler_address);
       }
     }
   });

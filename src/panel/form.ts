@@ -1,26 +1,92 @@
 /**
  * The small new-cluster form: workers, threads per worker, memory limit per
- * worker, processes or threads. The server judges validity; its message is
- * shown next to the field it names.
+ * worker, processes or threads. An empty field takes its default, which the
+ * placeholder shows; the server judges validity, and its message is shown
+ * next to the field it names.
  */
-import { TranslationBundle } from '@jupyterlab/translation';
+import { nullTranslator, TranslationBundle } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
+import { formatBytes } from '../format';
 import { IClusterRequest } from '../schema';
+import {
+  appendField,
+  clearFieldError,
+  createFormError,
+  showFieldError
+} from './field';
 
 export const CLASS = {
-  form: 'jp-ClusterCraft-form',
-  field: 'jp-ClusterCraft-field',
-  fieldError: 'jp-ClusterCraft-fieldError',
-  formError: 'jp-ClusterCraft-formError',
-  invalid: 'jp-mod-invalid'
+  form: 'jp-ClusterCraft-form'
 };
 
 type FieldName = 'name' | 'n_workers' | 'threads_per_worker' | 'memory_limit';
 
+/**
+ * What the server does with a field left out of a request. Its built-in
+ * defaults until it sends its own (the fields of `GET /clustercraft/profiles`
+ * carry them).
+ */
+export interface IServerDefaults {
+  n_workers: number;
+  threads_per_worker: number;
+  /** Bytes, or "auto": the machine's memory split evenly between the workers. */
+  memory_limit: number | string;
+  processes: boolean;
+}
+
+/** clustercraft's server defaults unless its admin configured others. */
+export const BUILTIN_SERVER_DEFAULTS: IServerDefaults = {
+  n_workers: 2,
+  threads_per_worker: 1,
+  memory_limit: 'auto',
+  processes: true
+};
+
+/** The name the server gives a cluster without one: the first free "cluster-N". */
+export function defaultClusterName(taken: Iterable<string>): string {
+  const names = new Set(taken);
+  let number = 1;
+  while (names.has(`cluster-${number}`)) {
+    number++;
+  }
+  return `cluster-${number}`;
+}
+
 const PROCESSES = 'processes';
 const THREADS = 'threads';
-const SERVER_DEFAULT = '';
+
+/**
+ * The placeholders of the form: each field's default and where it comes
+ * from; `n_workers` is the number of workers the memory is shared by.
+ */
+export function placeholders(
+  settings: IClusterRequest,
+  server: IServerDefaults,
+  trans: TranslationBundle = nullTranslator.load('clustercraft'),
+  n_workers: number = settings.n_workers ?? server.n_workers
+): Record<'n_workers' | 'threads_per_worker' | 'memory_limit', string> {
+  const byDefault = (value: string | number) => trans.__('%1 (default)', value);
+  const memory = settings.memory_limit ?? server.memory_limit;
+  let memoryText: string;
+  if (memory === 'auto') {
+    memoryText =
+      n_workers > 1
+        ? trans.__('auto: machine memory / %1', n_workers)
+        : trans.__('auto: all machine memory');
+  } else {
+    memoryText = byDefault(
+      typeof memory === 'number' ? formatBytes(memory) : memory
+    );
+  }
+  return {
+    n_workers: byDefault(settings.n_workers ?? server.n_workers),
+    threads_per_worker: byDefault(
+      settings.threads_per_worker ?? server.threads_per_worker
+    ),
+    memory_limit: memoryText
+  };
+}
 
 export class NewClusterForm extends Widget {
   constructor(trans: TranslationBundle) {
@@ -44,18 +110,19 @@ export class NewClusterForm extends Widget {
         'text'
       )
     };
-    this._inputs.memory_limit.placeholder = trans.__('e.g. 4GiB');
+    // The memory placeholder says how many workers share the machine.
+    this._inputs.n_workers.addEventListener('input', () =>
+      this._showDefaults()
+    );
     this._processes = this._addProcessesField();
-    this._formError = document.createElement('div');
-    this._formError.className = CLASS.formError;
-    this._formError.setAttribute('role', 'alert');
+    this._formError = createFormError();
     form.appendChild(this._formError);
     // Enter in a field launches, like the "New cluster" button.
     form.addEventListener('submit', event => {
       event.preventDefault();
       this._submitted?.();
     });
-    this.setDefaults({});
+    this._showDefaults();
   }
 
   /** Called when the form is submitted with Enter. */
@@ -63,23 +130,26 @@ export class NewClusterForm extends Widget {
     this._submitted = callback;
   }
 
-  /** Fill the fields from the settings; empty fields take the server's defaults. */
+  /** The defaults from the settings: an empty field takes its value. */
   setDefaults(defaults: IClusterRequest): void {
-    const text = (value: number | string | null | undefined) =>
-      value === null || value === undefined ? '' : String(value);
-    this._inputs.n_workers.value = text(defaults.n_workers);
-    this._inputs.threads_per_worker.value = text(defaults.threads_per_worker);
-    this._inputs.memory_limit.value = text(defaults.memory_limit);
-    this._processes.value =
-      defaults.processes === true
-        ? PROCESSES
-        : defaults.processes === false
-          ? THREADS
-          : SERVER_DEFAULT;
+    this._settings = { ...defaults };
+    this._showDefaults();
     this.clearErrors();
   }
 
-  /** The request body; empty fields are left out. */
+  /** What the server does with fields left out (from its profiles, when it sends them). */
+  setServerDefaults(defaults: Partial<IServerDefaults>): void {
+    this._server = { ...BUILTIN_SERVER_DEFAULTS, ...defaults };
+    this._showDefaults();
+  }
+
+  /** The names of the server's clusters, for the default name of the next one. */
+  set clusterNames(names: string[]) {
+    this._names = names;
+    this._showDefaults();
+  }
+
+  /** The request body: typed values, else the settings' defaults; the rest is left to the server. */
   get request(): IClusterRequest {
     const spec: IClusterRequest = {};
     const name = this._inputs.name.value.trim();
@@ -92,14 +162,22 @@ export class NewClusterForm extends Widget {
         // Not a number is sent as typed, for the server to name the field.
         const number = Number(value);
         (spec as any)[field] = Number.isFinite(number) ? number : value;
+      } else if (this._settings[field] !== undefined) {
+        spec[field] = this._settings[field];
       }
     }
     const memory = this._inputs.memory_limit.value.trim();
     if (memory) {
       spec.memory_limit = /^\d+$/.test(memory) ? Number(memory) : memory;
+    } else if (this._settings.memory_limit !== undefined) {
+      spec.memory_limit = this._settings.memory_limit;
     }
-    if (this._processes.value !== SERVER_DEFAULT) {
-      spec.processes = this._processes.value === PROCESSES;
+    const processes = this._processes.value === PROCESSES;
+    if (
+      this._settings.processes !== undefined ||
+      processes !== this._server.processes
+    ) {
+      spec.processes = processes;
     }
     return spec;
   }
@@ -112,10 +190,7 @@ export class NewClusterForm extends Widget {
     const target =
       field === 'processes' ? this._processes : (input as HTMLElement | null);
     if (target) {
-      target.classList.add(CLASS.invalid);
-      target.setAttribute('aria-invalid', 'true');
-      const error = this._errorOf(target);
-      error.textContent = message;
+      showFieldError(target, message);
       target.focus();
     } else {
       this._formError.textContent = message;
@@ -124,9 +199,7 @@ export class NewClusterForm extends Widget {
 
   clearErrors(): void {
     for (const element of [...Object.values(this._inputs), this._processes]) {
-      element.classList.remove(CLASS.invalid);
-      element.removeAttribute('aria-invalid');
-      this._errorOf(element).textContent = '';
+      clearFieldError(element);
     }
     this._formError.textContent = '';
   }
@@ -136,10 +209,47 @@ export class NewClusterForm extends Widget {
     return this._inputs[field];
   }
 
-  private _errorOf(element: HTMLElement): HTMLElement {
-    return this.node.querySelector(
-      `#${element.getAttribute('aria-describedby')}`
-    ) as HTMLElement;
+  /** The processes-or-threads choice. */
+  get processes(): HTMLSelectElement {
+    return this._processes;
+  }
+
+  /** Write each field's default into its placeholder, and preselect the default mode. */
+  private _showDefaults(): void {
+    const typed = Number(this._inputs.n_workers.value.trim());
+    const workers =
+      Number.isInteger(typed) && typed > 0
+        ? typed
+        : (this._settings.n_workers ?? this._server.n_workers);
+    const texts = placeholders(
+      this._settings,
+      this._server,
+      this._trans,
+      workers
+    );
+    this._inputs.name.placeholder = this._trans.__(
+      '%1 (default)',
+      defaultClusterName(this._names)
+    );
+    for (const field of [
+      'n_workers',
+      'threads_per_worker',
+      'memory_limit'
+    ] as const) {
+      this._inputs[field].placeholder = texts[field];
+      this._inputs[field].title = texts[field];
+    }
+    const processes = this._settings.processes ?? this._server.processes;
+    const options = this._processes.options;
+    options[0].textContent = processes
+      ? this._trans.__('Processes (default)')
+      : this._trans.__('Processes');
+    options[1].textContent = processes
+      ? this._trans.__('Threads')
+      : this._trans.__('Threads (default)');
+    if (!this._processesChosen) {
+      this._processes.value = processes ? PROCESSES : THREADS;
+    }
   }
 
   private _addField(
@@ -154,51 +264,37 @@ export class NewClusterForm extends Widget {
       input.min = '0';
       input.step = '1';
     }
-    input.placeholder = this._trans.__('default');
-    this._appendField(field, label, input);
+    appendField(this.node, `${this._prefix}-${field}`, label, input);
     return input;
   }
 
   private _addProcessesField(): HTMLSelectElement {
     const select = document.createElement('select');
     select.name = 'processes';
-    const options: [string, string][] = [
-      [SERVER_DEFAULT, this._trans.__('default')],
-      [PROCESSES, this._trans.__('Processes')],
-      [THREADS, this._trans.__('Threads')]
-    ];
-    for (const [value, text] of options) {
+    for (const value of [PROCESSES, THREADS]) {
       const option = document.createElement('option');
       option.value = value;
-      option.textContent = text;
       select.appendChild(option);
     }
-    this._appendField('processes', this._trans.__('Workers run in'), select);
+    select.addEventListener('change', () => (this._processesChosen = true));
+    appendField(
+      this.node,
+      `${this._prefix}-processes`,
+      this._trans.__('Workers run in'),
+      select
+    );
     return select;
-  }
-
-  private _appendField(field: string, label: string, control: HTMLElement) {
-    const id = `${this._prefix}-${field}`;
-    const wrapper = document.createElement('div');
-    wrapper.className = CLASS.field;
-    const labelNode = document.createElement('label');
-    labelNode.htmlFor = id;
-    labelNode.textContent = label;
-    control.id = id;
-    control.setAttribute('aria-describedby', `${id}-error`);
-    const error = document.createElement('div');
-    error.className = CLASS.fieldError;
-    error.id = `${id}-error`;
-    error.setAttribute('role', 'alert');
-    wrapper.append(labelNode, control, error);
-    this.node.appendChild(wrapper);
   }
 
   private _prefix = Private.nextId();
   private _trans: TranslationBundle;
   private _inputs: Record<FieldName, HTMLInputElement>;
   private _processes: HTMLSelectElement;
+  private _processesChosen = false;
   private _formError: HTMLElement;
+  private _settings: IClusterRequest = {};
+  private _names: string[] = [];
+  private _server: IServerDefaults = BUILTIN_SERVER_DEFAULTS;
   private _submitted: (() => void) | null = null;
 }
 

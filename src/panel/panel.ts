@@ -15,10 +15,12 @@ import { APIError } from '../api';
 import { ICluster, IClusterRequest } from '../schema';
 import { CommandIDs, IClusterModel } from '../tokens';
 import { ClusterCard } from './card';
+import { scrollIntoView } from './focus';
 import { NewClusterForm } from './form';
 
 export const CLASS = {
   panel: 'jp-ClusterCraft-panel',
+  content: 'jp-ClusterCraft-content',
   body: 'jp-ClusterCraft-body',
   newButton: 'jp-ClusterCraft-newButton',
   options: 'jp-ClusterCraft-options',
@@ -30,7 +32,9 @@ export const CLASS = {
 export class ClusterPanel extends SidePanel {
   constructor(options: ClusterPanel.IOptions) {
     // A plain content panel: the default accordion would give the body a title bar.
-    super({ translator: options.translator, content: new Panel() });
+    const content = new Panel();
+    content.addClass(CLASS.content);
+    super({ translator: options.translator, content });
     this.addClass(CLASS.panel);
     const { model, trans, commands } = options;
     this.model = model;
@@ -104,7 +108,9 @@ export class ClusterPanel extends SidePanel {
     this.form.clearErrors();
     this._setLaunching(true);
     try {
-      return await this.model.create(this.form.request);
+      const cluster = await this.model.create(this.form.request);
+      this.focusCard(cluster.id);
+      return cluster;
     } catch (error) {
       const apiError = error as APIError;
       if (apiError.field) {
@@ -120,6 +126,16 @@ export class ClusterPanel extends SidePanel {
   /** The card of a cluster, if shown. */
   card(id: string): ClusterCard | undefined {
     return this._cardsById.get(id);
+  }
+
+  /** Scroll a cluster's card into view and give it the focus. */
+  focusCard(id: string): void {
+    const card = this._cardsById.get(id);
+    if (!card) {
+      return;
+    }
+    scrollIntoView(card.node, this.node);
+    card.node.focus({ preventScroll: true });
   }
 
   dispose(): void {
@@ -168,6 +184,12 @@ export class ClusterPanel extends SidePanel {
     const ids = new Set(clusters.map(c => c.id));
     for (const [id, card] of this._cardsById) {
       if (!ids.has(id)) {
+        if (card.node.contains(document.activeElement)) {
+          // The focus stays in the panel: on the next card, or the one before.
+          const next = (card.node.nextElementSibling ??
+            card.node.previousElementSibling) as HTMLElement | null;
+          (next ?? this._options.querySelector('summary'))?.focus();
+        }
         card.dispose();
         card.node.remove();
         this._cardsById.delete(id);
@@ -195,6 +217,7 @@ export class ClusterPanel extends SidePanel {
     }
     this._empty.hidden =
       clusters.length > 0 || this.model.state !== 'connected';
+    this.form.clusterNames = clusters.map(c => c.name);
   }
 
   private _onCluster(model: IClusterModel, cluster: ICluster): void {

@@ -51,7 +51,11 @@ export class ClusterTables extends Widget {
     };
     scroller.addEventListener('scroll', refresh, { passive: true });
     if (typeof ResizeObserver !== 'undefined') {
-      this._resizeObserver = new ResizeObserver(refresh);
+      // Columns are chosen before the frame is painted, so a narrow table never shows clipped.
+      this._resizeObserver = new ResizeObserver(() => {
+        this.workers.setWidth(scroller.clientWidth);
+        refresh();
+      });
       this._resizeObserver.observe(scroller);
     }
   }

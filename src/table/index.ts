@@ -5,3 +5,6 @@ export { WorkersTable } from './workersTable';
 export * from './memoryBar';
 export * from './sort';
 export { formatAge, formatDuration } from '../format';
+export { AddressText, copyText, splitAddress } from './address';
+export * from './columns';
+export { WorkerDetails } from './workerDetails';

@@ -5,29 +5,39 @@ import { nullTranslator, TranslationBundle } from '@jupyterlab/translation';
 
 import { formatAge, formatBytes } from '../format';
 import { ICluster } from '../schema';
+import { AddressText } from './address';
 
 export const CLASS = {
-  table: 'jp-ClusterCraft-summaryTable',
-  link: 'jp-ClusterCraft-link'
+  table: 'jp-ClusterCraft-summaryTable'
 };
 
 interface IItem {
   label: string;
-  /** A link when `href` gives one; plain text otherwise. */
   text: (cluster: ICluster, now: number) => string;
-  href?: (cluster: ICluster) => string | null;
   title?: (cluster: ICluster) => string;
+  /** Shown as an address with a copy button (a link when `link`). */
+  address?: { copyLabel: string; link: boolean };
 }
 
 export class SummaryTable {
   constructor(options: { trans?: TranslationBundle } = {}) {
     const trans = options.trans ?? nullTranslator.load('clustercraft');
     this._items = [
-      { label: trans.__('Scheduler'), text: c => c.scheduler_address || '–' },
+      {
+        label: trans.__('Scheduler'),
+        text: c => c.scheduler_address || '',
+        address: {
+          copyLabel: trans.__('Copy the scheduler address'),
+          link: false
+        }
+      },
       {
         label: trans.__('Dashboard'),
-        text: c => c.dashboard_link || '–',
-        href: c => c.dashboard_link
+        text: c => c.dashboard_link || '',
+        address: {
+          copyLabel: trans.__('Copy the dashboard address'),
+          link: true
+        }
       },
       { label: trans.__('Workers'), text: c => String(c.n_workers) },
       { label: trans.__('Total threads'), text: c => String(c.total_threads) },
@@ -41,7 +51,7 @@ export class SummaryTable {
       },
       { label: trans.__('Status'), text: c => c.status },
       {
-        label: trans.__('Using processes'),
+        label: trans.__('Processes'),
         text: c => (c.processes ? trans.__('Yes') : trans.__('No'))
       },
       {
@@ -62,14 +72,12 @@ export class SummaryTable {
       th.textContent = item.label;
       tr.appendChild(th);
       const td = tr.insertCell();
-      if (item.href) {
-        const a = document.createElement('a');
-        a.className = CLASS.link;
-        a.target = '_blank';
-        a.rel = 'noopener noreferrer';
-        td.appendChild(a);
+      if (item.address) {
+        const address = new AddressText({ trans, ...item.address });
+        td.appendChild(address.node);
+        return { td, address };
       }
-      return td;
+      return { td, address: null };
     });
     this._texts = this._items.map(() => '');
     this.node = table;
@@ -87,22 +95,17 @@ export class SummaryTable {
         return;
       }
       this._texts[index] = key;
-      const cell = this._cells[index];
-      const target = (cell.firstElementChild as HTMLAnchorElement) ?? cell;
-      target.textContent = text;
-      target.title = title;
-      if (item.href) {
-        const href = item.href(cluster);
-        if (href) {
-          (target as HTMLAnchorElement).href = href;
-        } else {
-          target.removeAttribute('href');
-        }
+      const { td, address } = this._cells[index];
+      if (address) {
+        address.update(text);
+      } else {
+        td.textContent = text;
+        td.title = title;
       }
     });
   }
 
   private _items: IItem[];
-  private _cells: HTMLTableCellElement[];
+  private _cells: { td: HTMLTableCellElement; address: AddressText | null }[];
   private _texts: string[];
 }

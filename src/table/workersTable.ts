@@ -1,22 +1,43 @@
 /**
  * The workers table: one row per worker, keyed by address; an update touches
  * only the cells whose text changed, so a 1,000-worker cluster stays smooth.
+ * It fits its width: the columns that do not fit leave the view (screen
+ * readers still have them) and each row's details show everything.
  */
 import { nullTranslator, TranslationBundle } from '@jupyterlab/translation';
 
-import { formatAge, formatBytes, formatPercent } from '../format';
+import { formatBytes } from '../format';
 import { IWorkerRow } from '../schema';
-import { MemoryLevel, memorySegments } from './memoryBar';
+import {
+  ALL_WORKER_PARTS,
+  IWorkerColumn,
+  visibleWorkerParts,
+  WorkerPart,
+  workerColumns
+} from './columns';
+import {
+  MemoryLevel,
+  memoryBreakdown,
+  memoryPercent,
+  memorySegments
+} from './memoryBar';
 import { IWorkerSort, sortWorkers, WorkerSortKey } from './sort';
+import { WorkerDetails } from './workerDetails';
 
 export const CLASS = {
   table: 'jp-ClusterCraft-workersTable',
   row: 'jp-ClusterCraft-workerRow',
   cell: 'jp-ClusterCraft-workerCell',
+  offscreen: 'jp-ClusterCraft-offscreen',
   sortButton: 'jp-ClusterCraft-sortButton',
   sortIndicator: 'jp-ClusterCraft-sortIndicator',
   spacer: 'jp-ClusterCraft-workersSpacer',
   rows: 'jp-ClusterCraft-workerRows',
+  toggle: 'jp-ClusterCraft-workerToggle',
+  chevron: 'jp-ClusterCraft-chevron',
+  statusDot: 'jp-ClusterCraft-statusDot',
+  name: 'jp-ClusterCraft-workerName',
+  memoryCell: 'jp-ClusterCraft-memoryCell',
   bar: 'jp-ClusterCraft-memoryBar',
   barManaged: 'jp-ClusterCraft-memoryBar-managed',
   barUnmanaged: 'jp-ClusterCraft-memoryBar-unmanaged',
@@ -27,15 +48,10 @@ export const CLASS = {
 
 /** The DOM data attribute holding the level of the bar, for its colour. */
 export const LEVEL_ATTRIBUTE = 'data-level';
-
-interface IColumn {
-  label: string;
-  sortKey: WorkerSortKey;
-  numeric: boolean;
-  /** Plain text of the cell; the memory bar column has none. */
-  text?: (row: IWorkerRow, now: number) => string;
-  title?: (row: IWorkerRow) => string;
-}
+/** The column key of a header cell, for styles and tests. */
+export const COLUMN_ATTRIBUTE = 'data-column';
+/** A worker's status on its dot, for the dot's colour. */
+export const STATUS_ATTRIBUTE = 'data-status';
 
 interface IBarView {
   managed: HTMLElement;
@@ -46,6 +62,7 @@ interface IBarView {
   widths: string[];
   level: MemoryLevel | '';
   valueText: string;
+  labelText: string;
 }
 
 interface IRowView {
@@ -55,6 +72,10 @@ interface IRowView {
   cells: HTMLTableCellElement[];
   texts: string[];
   titles: string[];
+  toggle: HTMLButtonElement;
+  dot: HTMLElement;
+  name: HTMLElement;
+  status: string;
   bar: IBarView;
 }
 
@@ -62,6 +83,10 @@ interface IRowView {
 const OVERSCAN = 10;
 /** Row height in px until one is measured. */
 const DEFAULT_ROW_HEIGHT = 20;
+/** Height of a worker's details in px until measured. */
+const DEFAULT_DETAILS_HEIGHT = 200;
+/** Font size in px when the table has none (not in a document). */
+const DEFAULT_EM = 13;
 
 const percent = (fraction: number) => `${(fraction * 100).toFixed(2)}%`;
 
@@ -71,69 +96,20 @@ export class WorkersTable {
       nullTranslator.load('clustercraft')) as TranslationBundle;
     this._trans = trans;
     this._sort = options.sort ?? null;
-    this._columns = [
-      {
-        label: trans.__('Worker'),
-        sortKey: 'name',
-        numeric: false,
-        text: row => String(row.name),
-        title: row => row.address
-      },
-      {
-        label: trans.__('Threads'),
-        sortKey: 'nthreads',
-        numeric: true,
-        text: row => String(row.nthreads)
-      },
-      {
-        label: trans.__('Memory'),
-        sortKey: 'memory_limit',
-        numeric: true,
-        text: row => formatBytes(row.memory_limit)
-      },
-      { label: trans.__('Memory use'), sortKey: 'memory', numeric: false },
-      {
-        label: trans.__('Peak'),
-        sortKey: 'memory_peak',
-        numeric: true,
-        // 0: the worker does not report a peak (clustercraft is not installed there).
-        text: row => (row.memory_peak ? formatBytes(row.memory_peak) : '–'),
-        title: row =>
-          row.memory_peak && row.memory_limit
-            ? trans.__(
-                '%1 % of the memory limit',
-                Math.round((row.memory_peak / row.memory_limit) * 100)
-              )
-            : ''
-      },
-      {
-        label: trans.__('CPU'),
-        sortKey: 'cpu',
-        numeric: true,
-        text: row => formatPercent(row.cpu)
-      },
-      {
-        label: trans.__('Status'),
-        sortKey: 'status',
-        numeric: false,
-        text: row => row.status
-      },
-      {
-        label: trans.__('Last seen'),
-        sortKey: 'last_seen',
-        numeric: false,
-        text: (row, now) => formatAge(row.last_seen, now)
-      }
-    ];
-    this._barColumn = this._columns.findIndex(c => !c.text);
+    this._columns = workerColumns(trans);
+    const id = Private.nextId();
+    this._details = new WorkerDetails({ id: `${id}-details`, trans });
+    this._details.columns = this._columns.length;
 
     const table = document.createElement('table');
     table.className = CLASS.table;
+    table.id = id;
     table.setAttribute('aria-label', trans.__('Workers'));
     const headRow = table.createTHead().insertRow();
     this._headers = this._columns.map(column => {
       const th = document.createElement('th');
       th.scope = 'col';
+      th.setAttribute(COLUMN_ATTRIBUTE, column.key);
       const button = document.createElement('button');
       button.type = 'button';
       button.className = CLASS.sortButton;
@@ -144,7 +120,7 @@ export class WorkersTable {
       indicator.setAttribute('aria-hidden', 'true');
       button.appendChild(indicator);
       button.title = trans.__('Sort by %1', column.label);
-      button.addEventListener('click', () => this._toggleSort(column.sortKey));
+      button.addEventListener('click', () => this._toggleSort(column.key));
       th.appendChild(button);
       headRow.appendChild(th);
       return th;
@@ -156,12 +132,13 @@ export class WorkersTable {
       const spacer = document.createElement('tbody');
       spacer.className = CLASS.spacer;
       spacer.setAttribute('aria-hidden', 'true');
-      const cell = spacer.insertRow().insertCell();
-      cell.colSpan = this._columns.length;
+      // Columns out of view still take a (zero-width) slot in the table's grid.
+      spacer.insertRow().insertCell().colSpan = this._columns.length;
       return spacer;
     });
     this.node = table;
     this._renderSortState();
+    this._applyParts();
   }
 
   /** The `<table>` element. */
@@ -182,9 +159,51 @@ export class WorkersTable {
     return this._tbody;
   }
 
-  /** How many rows are in the DOM (all of them unless virtualized). */
+  /** How many worker rows are in the DOM (all of them unless virtualized). */
   get rowCount(): number {
     return this._views.size;
+  }
+
+  /** What the table shows at its width: columns, and the bytes of Memory use. */
+  get parts(): ReadonlySet<WorkerPart> {
+    return this._parts;
+  }
+
+  /**
+   * Fit the columns to `width` px at `em` px to the em (the table's font size
+   * when not given); a width of 0 (not laid out) changes nothing.
+   */
+  setWidth(width: number, em?: number): void {
+    if (width <= 0) {
+      return;
+    }
+    const size =
+      em ?? (parseFloat(getComputedStyle(this.node).fontSize) || DEFAULT_EM);
+    const parts = visibleWorkerParts(width, size);
+    const same =
+      parts.size === this._parts.size &&
+      [...parts].every(part => this._parts.has(part));
+    if (!same) {
+      this._parts = parts;
+      this._applyParts();
+      this.refresh();
+    }
+  }
+
+  /** The address of the worker whose details are open, or null. */
+  get expanded(): string | null {
+    return this._expanded;
+  }
+
+  /** The `<tr>` of the open details. */
+  get details(): HTMLTableRowElement {
+    return this._details.node;
+  }
+
+  /** Open a worker's details (closing any other), or close them with null. */
+  expand(address: string | null): void {
+    this._expanded = address;
+    this.refresh();
   }
 
   /**
@@ -216,22 +235,37 @@ export class WorkersTable {
   /** Redraw the rows in view, e.g. after the viewport scrolled or resized. */
   refresh(): void {
     const ordered = this._ordered;
-    const [first, last] = this._window(ordered.length);
+    const open = this._expanded
+      ? ordered.findIndex(row => row.address === this._expanded)
+      : -1;
+    if (open < 0) {
+      // The worker left: its details go with it.
+      this._expanded = null;
+    }
+    const [first, last] = this._window(ordered.length, open);
     const shown = ordered.slice(first, last);
     const seen = new Set<string>();
+    const wanted: HTMLTableRowElement[] = [];
     shown.forEach((row, offset) => {
       seen.add(row.address);
       let view = this._views.get(row.address);
       if (!view) {
-        view = this._createRow();
+        view = this._createRow(row.address);
         this._views.set(row.address, view);
       }
-      this._updateRow(view, row, this._now);
+      const position = first + offset;
+      this._updateRow(view, row, this._now, position === open);
       // Row 1 is the header, for screen readers that see only part of the rows.
-      const index = first + offset + 2;
+      const index = position + 2 + (open >= 0 && position > open ? 1 : 0);
       if (view.index !== index) {
         view.index = index;
         view.tr.setAttribute('aria-rowindex', String(index));
+      }
+      wanted.push(view.tr);
+      if (position === open) {
+        this._details.update(row, this._now);
+        this._details.node.setAttribute('aria-rowindex', String(index + 1));
+        wanted.push(this._details.node);
       }
     });
     for (const [address, view] of this._views) {
@@ -240,37 +274,59 @@ export class WorkersTable {
         this._views.delete(address);
       }
     }
+    if (!wanted.includes(this._details.node)) {
+      this._details.node.remove();
+    }
     // Move rows only where the order differs from the DOM.
     let expected = this._tbody.firstChild;
-    for (const row of shown) {
-      const tr = this._views.get(row.address)!.tr;
+    for (const tr of wanted) {
       if (tr === expected) {
         expected = expected.nextSibling;
       } else {
         this._tbody.insertBefore(tr, expected);
       }
     }
-    this._setRowCount(ordered.length);
-    this._setSpacer(this._spacers[0], first * this._rowHeight, false);
+    this._setRowCount(ordered.length + (this._expanded ? 1 : 0));
+    const height = this._rowHeight;
+    const extra = this._expanded ? this._detailsHeight : 0;
+    this._setSpacer(
+      this._spacers[0],
+      first * height + (open >= 0 && open < first ? extra : 0),
+      false
+    );
     this._setSpacer(
       this._spacers[1],
-      (ordered.length - last) * this._rowHeight,
+      (ordered.length - last) * height + (open >= last ? extra : 0),
       true
     );
     if (this._viewport) {
-      if (!this._rowHeightMeasured && shown.length > 0) {
-        const height =
-          this._tbody.firstElementChild!.getBoundingClientRect().height;
-        if (height > 0) {
-          this._rowHeight = height;
-          this._rowHeightMeasured = true;
-        }
+      this._measure(shown.length > 0);
+    }
+  }
+
+  /** Learn the row and details heights from the DOM, once they are laid out. */
+  private _measure(hasRows: boolean): void {
+    if (!this._rowHeightMeasured && hasRows) {
+      const first = this._tbody.firstElementChild!;
+      const height = first.getBoundingClientRect().height;
+      if (height > 0 && first !== this._details.node) {
+        this._rowHeight = height;
+        this._rowHeightMeasured = true;
+      }
+    }
+    if (this._details.node.isConnected) {
+      const height = this._details.node.getBoundingClientRect().height;
+      if (height > 0) {
+        this._detailsHeight = height;
       }
     }
   }
 
-  /** The slice of rows to put in the DOM: all, or those in view. */
-  private _window(count: number): [number, number] {
+  /**
+   * The slice of rows to put in the DOM: all, or those in view; `open` is the
+   * position of the row whose details follow it (-1: none).
+   */
+  private _window(count: number, open: number): [number, number] {
     const viewport = this._viewport;
     if (!viewport) {
       return [0, count];
@@ -281,12 +337,15 @@ export class WorkersTable {
       // Not laid out (hidden, or no layout engine): nothing to measure by, draw all.
       return [0, count];
     }
+    const extra = open >= 0 ? this._detailsHeight : 0;
+    // A position in px to a row position, past the details when below them.
+    const rowAt = (y: number) =>
+      extra && y > (open + 1) * rowHeight
+        ? Math.max(open + 1, (y - extra) / rowHeight)
+        : y / rowHeight;
     const top = viewport.scrollTop - (this.node.tHead?.offsetHeight ?? 0);
-    const first = Math.max(0, Math.floor(top / rowHeight) - OVERSCAN);
-    const last = Math.min(
-      count,
-      Math.ceil((top + height) / rowHeight) + OVERSCAN
-    );
+    const first = Math.max(0, Math.floor(rowAt(top)) - OVERSCAN);
+    const last = Math.min(count, Math.ceil(rowAt(top + height)) + OVERSCAN);
     return [Math.min(first, last), last];
   }
 
@@ -319,7 +378,22 @@ export class WorkersTable {
     }
   }
 
-  private _createRow(): IRowView {
+  /** Show the columns that fit; the others stay for screen readers only. */
+  private _applyParts(): void {
+    const shown = this._columns.map(column => this._parts.has(column.key));
+    this._headers.forEach((th, index) => {
+      th.classList.toggle(CLASS.offscreen, !shown[index]);
+      // Out of view, so out of the tab order too.
+      th.querySelector('button')!.tabIndex = shown[index] ? 0 : -1;
+    });
+    for (const view of this._views.values()) {
+      view.cells.forEach((td, index) =>
+        td.classList.toggle(CLASS.offscreen, !shown[index])
+      );
+    }
+  }
+
+  private _createRow(address: string): IRowView {
     const tr = document.createElement('tr');
     tr.className = CLASS.row;
     const cells = this._columns.map(column => {
@@ -327,8 +401,28 @@ export class WorkersTable {
       td.className = column.numeric
         ? `${CLASS.cell} ${CLASS.numeric}`
         : CLASS.cell;
+      td.classList.toggle(CLASS.offscreen, !this._parts.has(column.key));
       return td;
     });
+    const toggle = document.createElement('button');
+    toggle.type = 'button';
+    toggle.className = CLASS.toggle;
+    toggle.setAttribute('aria-expanded', 'false');
+    toggle.addEventListener('click', () =>
+      this.expand(this._expanded === address ? null : address)
+    );
+    const chevron = document.createElement('span');
+    chevron.className = CLASS.chevron;
+    chevron.setAttribute('aria-hidden', 'true');
+    // The status column has the words; the dot is for the eye, also when that column is out of view.
+    const dot = document.createElement('span');
+    dot.className = CLASS.statusDot;
+    dot.setAttribute('aria-hidden', 'true');
+    const name = document.createElement('span');
+    name.className = CLASS.name;
+    toggle.append(chevron, dot, name);
+    cells[this._column('name')].appendChild(toggle);
+
     const meter = document.createElement('div');
     meter.className = CLASS.bar;
     meter.setAttribute('role', 'meter');
@@ -348,21 +442,34 @@ export class WorkersTable {
       label: document.createElement('span'),
       widths: ['', '', ''],
       level: '',
-      valueText: ''
+      valueText: '',
+      labelText: ''
     };
     bar.label.className = CLASS.barLabel;
-    cells[this._barColumn].append(meter, bar.label);
+    const memoryCell = document.createElement('div');
+    memoryCell.className = CLASS.memoryCell;
+    memoryCell.append(meter, bar.label);
+    cells[this._column('memory')].appendChild(memoryCell);
     return {
       tr,
       index: 0,
       cells,
       texts: cells.map(() => ''),
       titles: cells.map(() => ''),
+      toggle,
+      dot,
+      name,
+      status: '',
       bar
     };
   }
 
-  private _updateRow(view: IRowView, row: IWorkerRow, now: number): void {
+  private _updateRow(
+    view: IRowView,
+    row: IWorkerRow,
+    now: number,
+    expanded: boolean
+  ): void {
     this._columns.forEach((column, index) => {
       if (column.text) {
         const text = column.text(row, now);
@@ -379,6 +486,30 @@ export class WorkersTable {
         }
       }
     });
+    const nameIndex = this._column('name');
+    const name = String(row.name);
+    if (name !== view.texts[nameIndex]) {
+      view.texts[nameIndex] = name;
+      view.name.textContent = name;
+    }
+    if (row.address !== view.titles[nameIndex]) {
+      view.titles[nameIndex] = row.address;
+      view.cells[nameIndex].title = row.address;
+    }
+    if (row.status !== view.status) {
+      view.status = row.status;
+      view.dot.setAttribute(STATUS_ATTRIBUTE, row.status);
+      view.dot.title = row.status;
+    }
+    const isOpen = view.toggle.getAttribute('aria-expanded') === 'true';
+    if (expanded !== isOpen) {
+      view.toggle.setAttribute('aria-expanded', String(expanded));
+      if (expanded) {
+        view.toggle.setAttribute('aria-controls', this._details.node.id);
+      } else {
+        view.toggle.removeAttribute('aria-controls');
+      }
+    }
     this._updateBar(view.bar, row);
   }
 
@@ -398,15 +529,7 @@ export class WorkersTable {
       bar.level = segments.level;
       bar.meter.setAttribute(LEVEL_ATTRIBUTE, segments.level);
     }
-    const used = formatBytes(row.memory);
-    const valueText = this._trans.__(
-      '%1 of %2: managed %3, unmanaged %4, spilled %5',
-      used,
-      formatBytes(row.memory_limit),
-      formatBytes(row.managed_bytes),
-      formatBytes(Math.max(0, (row.memory || 0) - (row.managed_bytes || 0))),
-      formatBytes(row.spilled_bytes)
-    );
+    const valueText = memoryBreakdown(row, this._trans);
     if (valueText !== bar.valueText) {
       bar.valueText = valueText;
       bar.meter.setAttribute(
@@ -415,8 +538,21 @@ export class WorkersTable {
       );
       bar.meter.setAttribute('aria-valuetext', valueText);
       bar.meter.title = valueText;
-      bar.label.textContent = used;
     }
+    const share = memoryPercent(row);
+    const used = formatBytes(row.memory);
+    let label = share === null ? used : `${share} %`;
+    if (share !== null && this._parts.has('memory_bytes')) {
+      label = `${used} · ${label}`;
+    }
+    if (label !== bar.labelText) {
+      bar.labelText = label;
+      bar.label.textContent = label;
+    }
+  }
+
+  private _column(key: WorkerSortKey): number {
+    return this._columns.findIndex(column => column.key === key);
   }
 
   private _toggleSort(key: WorkerSortKey): void {
@@ -434,16 +570,18 @@ export class WorkersTable {
   private _renderSortState(): void {
     this._columns.forEach((column, index) => {
       const direction =
-        this._sort?.key === column.sortKey ? this._sort.direction : 'none';
+        this._sort?.key === column.key ? this._sort.direction : 'none';
       this._headers[index].setAttribute('aria-sort', direction);
     });
   }
 
   private _trans: TranslationBundle;
-  private _columns: IColumn[];
-  private _barColumn: number;
+  private _columns: IWorkerColumn[];
   private _headers: HTMLTableCellElement[];
   private _tbody: HTMLTableSectionElement;
+  private _details: WorkerDetails;
+  private _expanded: string | null = null;
+  private _parts: ReadonlySet<WorkerPart> = ALL_WORKER_PARTS;
   private _views = new Map<string, IRowView>();
   private _rows: readonly IWorkerRow[] = [];
   private _ordered: readonly IWorkerRow[] = [];
@@ -451,6 +589,7 @@ export class WorkersTable {
   private _spacers: HTMLTableSectionElement[];
   private _rowHeight = DEFAULT_ROW_HEIGHT;
   private _rowHeightMeasured = false;
+  private _detailsHeight = DEFAULT_DETAILS_HEIGHT;
   private _count = -1;
   private _now = Date.now();
   private _sort: IWorkerSort | null;
@@ -461,5 +600,12 @@ export namespace WorkersTable {
     trans?: TranslationBundle;
     /** Initial order; `null` keeps the order of the rows given. */
     sort?: IWorkerSort | null;
+  }
+}
+
+namespace Private {
+  let counter = 0;
+  export function nextId(): string {
+    return `jp-ClusterCraft-workers${counter++}`;
   }
 }
