@@ -30,13 +30,18 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 # The package (editable) and what the examples need: all `make lab` installs. The hatch build
 # hook is skipped: the committed production labextension is used, so the tree stays clean.
+# The labextension link `make build` makes is dropped first: pip would write the package's
+# shared data through it, into the committed build.
+LABEXTENSION_LINK := $(VENV)/share/jupyter/labextensions/clustercraft
 $(STAMPS)/env: pyproject.toml $(BIN)/python
 	$(BIN)/python -m pip install -q --upgrade pip
+	rm -rf $(LABEXTENSION_LINK)
 	SKIP_JUPYTER_BUILDER=1 $(BIN)/python -m pip install -q -e ".[examples]"
 	@mkdir -p $(STAMPS) && touch $@
 
 # The test and benchmark tools on top, for `make test`.
 $(STAMPS)/test-env: $(STAMPS)/env node_modules/.package-lock.json
+	rm -rf $(LABEXTENSION_LINK)
 	SKIP_JUPYTER_BUILDER=1 $(BIN)/python -m pip install -q -e ".[examples,test,bench]"
 	@touch $@
 
@@ -86,11 +91,11 @@ pytest: test-env
 jest: test-env
 	npm test
 
-ui-test: build test-env chromium
+ui-test: test-env build chromium
 	cd ui-tests && CHROMIUM=$(CHROMIUM) playwright test
 
 # Every runner runs and prints its summary; any failure fails the whole command.
-test: build test-env chromium
+test: test-env build chromium
 	@status=0; \
 	for target in lint pytest jest ui-test; do \
 		echo "==> make $$target"; \

@@ -92,7 +92,18 @@ test('a Client shows a live worker table; %%peakmem shows a chart and launches i
     // The new cell right below the report holds the launched cluster's client code.
     const code = await page.notebook.getCellTextInput(reportCell + 1);
     expect(code).toMatch(
-      /^from dask\.distributed import Client\nclient = Client\("tcp:\/\/[\d.]+:\d+"\)$/
+      /^import clustercraft\nclient = clustercraft\.connect\("cluster-\d+"\)$/
+    );
+    // It connects, with the launched cluster's own TLS credentials.
+    await page.notebook.runCell(reportCell + 1, true);
+    await page.notebook.addCell(
+      'code',
+      'print(client.scheduler.address.startswith("tls://"), len(client.scheduler_info()["workers"]))'
+    );
+    const check = (await page.notebook.getCellCount()) - 1;
+    await page.notebook.runCell(check, true);
+    expect((await page.notebook.getCellTextOutput(check))?.join('')).toMatch(
+      /^True [1-9]\d*\n$/
     );
   } finally {
     for (const id of await clusterIds(request)) {
