@@ -185,6 +185,12 @@ class ClusterHost:
             self.push()
             return
         self.cluster = self.deployment.cluster
+        log.info(
+            "cluster %s (%s) started: scheduler %s",
+            self.name,
+            self.id,
+            self.deployment.scheduler_address,
+        )
         scheduler = self.deployment.scheduler
         if scheduler is not None:
             # Worker joins are seen as they happen: the plugin is in before any worker starts.

@@ -33,6 +33,7 @@ from clustercraft.runtime import credential_paths, runtime_dir
 from clustercraft.schema import cluster_model
 
 from .connection import ClusterUnavailable, HostConnection
+from .health import ANSWER_TIMEOUT, SILENCE, loss_reason, silence_reason
 from .hoststate import (
     HOST_MODULE,
     BadState,
@@ -93,11 +94,17 @@ class HostRecord:
     attached: asyncio.Event = field(default_factory=asyncio.Event)  # set once tried
     task: asyncio.Task | None = None
     base_url: str = "/"  # the Jupyter server's, for the dashboard link it hands out
+    heard: float = field(default_factory=time.monotonic)  # when the host last said something
+    problem: str | None = None  # why it is lost or not answering, for the card
 
     def to_json(self) -> dict[str, Any]:
         cluster = dict(self.cluster) if self.cluster else self.placeholder()
         if self.status:
             cluster["status"] = self.status
+        if self.problem:
+            cluster["error"] = self.problem
+        if self.status == "lost":
+            cluster["dashboard_link"] = None  # nothing answers there any more
         cluster["dashboard_link"] = proxied_dashboard_link(self.base_url, self.id, cluster)
         return cluster
 
@@ -497,7 +504,7 @@ class ClusterManager(LoggingConfigurable):
     async def _scan_loop(self) -> None:
         while True:
             await asyncio.sleep(SCAN_INTERVAL)
-            await self._scan()
+            await asyncio.gather(self._scan(), self._check_silent_hosts())
 
     def _stop_scanning(self) -> None:
         if self._scanner is not None:
@@ -595,6 +602,10 @@ class ClusterManager(LoggingConfigurable):
                 self._lost(record)
 
     def _receive(self, record: HostRecord, message: dict[str, Any]) -> None:
+        record.heard = time.monotonic()
+        if record.problem:  # it answers again
+            record.problem = None
+            self._notify(record)
         if message.get("cluster"):
             record.cluster = checked_cluster(message["cluster"])
         if message.get("event") == "cluster":
@@ -604,6 +615,36 @@ class ClusterManager(LoggingConfigurable):
         if record.id in self.records and record.status != "lost":
             record.status = "lost"
             self._notify(record)
+            asyncio.ensure_future(self._explain_loss(record))
+
+    async def _explain_loss(self, record: HostRecord) -> None:
+        """Say why, once the host's exit code is there (it may still be on its way out)."""
+        for _ in range(20):
+            if record.process is None or record.process.poll() is not None:
+                break
+            await asyncio.sleep(0.1)
+        record.problem = loss_reason(record.process, self._log_path(record.id), self.runtime_dir)
+        self._notify(record)
+
+    async def _check_silent_hosts(self) -> None:
+        """Ask every host that has said nothing for a while; say so when it does not answer."""
+
+        async def ask(record: HostRecord) -> None:
+            try:
+                await self._ask(record, "snapshot", timeout=ANSWER_TIMEOUT)
+            except (ClusterUnavailable, asyncio.TimeoutError):
+                if record.status is None and record.connection is not None:
+                    record.problem = silence_reason(record.heard)
+                    self._notify(record)
+
+        silent = [
+            record
+            for record in list(self.records.values())
+            if record.status is None
+            and record.connection is not None
+            and time.monotonic() - record.heard > SILENCE
+        ]
+        await asyncio.gather(*(ask(record) for record in silent))
 
     async def _request(
         self, record: HostRecord, op: str, timeout: float | None = None, **args: Any

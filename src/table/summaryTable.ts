@@ -56,7 +56,9 @@ export class SummaryTable {
       },
       {
         label: trans.__('Started'),
-        text: (c, now) => formatAge(c.started, now),
+        // A lost cluster's age would only keep counting up: nothing runs.
+        text: (c, now) =>
+          c.status === 'lost' ? '–' : formatAge(c.started, now),
         title: c =>
           c.started ? new Date(c.started * 1000).toLocaleString() : ''
       }
