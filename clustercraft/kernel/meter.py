@@ -8,6 +8,8 @@ when forced) a sampler thread reads RSS every 2 ms instead, and says that it may
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
 import os
 import sys
@@ -54,6 +56,30 @@ def read_status(pid: int | str = "self") -> dict[str, int]:
                 key, value = line.split(b":")
                 found[key.decode()] = int(value.split()[0]) * 1024
     return found
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    if not _LINUX:
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc.malloc_trim  # glibc only; musl has no such function
+    except (OSError, AttributeError):
+        return None
+
+
+_trim = _malloc_trim()
+
+
+def release_memory() -> None:
+    """Collect garbage, then give freed heap pages back to the OS (glibc ``malloc_trim(0)``).
+
+    Freed memory that the allocator keeps would otherwise be reused by the measured code
+    without raising RSS, so the same cell's increment would vary from run to run.
+    """
+    gc.collect()
+    if _trim is not None:
+        _trim(0)
 
 
 def reset_hwm() -> dict[str, int] | None:
@@ -245,7 +271,8 @@ class PeakMeter:
 
     ``method`` is "auto" (the high-water mark where it can be reset, else sampling), "hwm"
     (fail where it cannot) or "sampled"; the ``CLUSTERCRAFT_PEAKMEM_METHOD`` environment
-    variable overrides "auto". ``factor``, ``n_workers``, ``memory_available`` (bytes or
+    variable overrides "auto". ``gc_collect`` collects garbage and gives freed heap memory
+    back to the OS before the baseline (``release_memory``). ``factor``, ``n_workers``, ``memory_available`` (bytes or
     "100GB", per node) and ``cores`` (per node) shape the recommended cluster. ``progress``
     is called from a background thread about every 0.2 s with (current, peak) bytes.
     """
@@ -310,7 +337,7 @@ class PeakMeter:
 
     def _start(self) -> None:
         if self.gc_collect:
-            gc.collect()
+            release_memory()
         self.warnings: list[str] = []
         self._read_rss = RssReader()
         self._children = ChildWatch()
