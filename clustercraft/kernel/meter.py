@@ -12,6 +12,7 @@ import ctypes
 import ctypes.util
 import gc
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -21,8 +22,9 @@ from typing import Any
 import psutil
 from dask.utils import format_bytes
 
+from .inputs import CellInputs
 from .report import PeakReport, signed_bytes
-from .sizing import as_bytes, recommend
+from .sizing import WORKER_BASE_NOTE, WORKER_BASE_RSS, as_bytes, recommend
 
 ProgressCallback = Callable[[int, int], None]  # (current RSS, peak so far), bytes
 
@@ -143,6 +145,7 @@ class ChildWatch:
 
     def __init__(self) -> None:
         self.since = _now_ticks() if _LINUX else time.time()
+        _reap_dropped_popens()
         self.ru_start = _reaped_maxrss()
         self.hwm: dict[int, int] = {}
         self.peak = 0
@@ -179,6 +182,17 @@ class ChildWatch:
                 start = int(f.read().rsplit(b")", 1)[1].split()[19])
             return start >= self.since
         return child.create_time() >= self.since
+
+
+def _reap_dropped_popens() -> None:
+    """Reap earlier children whose Popen was dropped before they ended (a killed kernel, say).
+
+    subprocess reaps them at its next Popen(); inside a measurement that would put their
+    old peak into ``RUSAGE_CHILDREN``, read as this run's children's peak.
+    """
+    cleanup = getattr(subprocess, "_cleanup", None)
+    if cleanup is not None:
+        cleanup()
 
 
 def _has_children() -> bool:
@@ -272,8 +286,12 @@ class PeakMeter:
     ``method`` is "auto" (the high-water mark where it can be reset, else sampling), "hwm"
     (fail where it cannot) or "sampled"; the ``CLUSTERCRAFT_PEAKMEM_METHOD`` environment
     variable overrides "auto". ``gc_collect`` collects garbage and gives freed heap memory
-    back to the OS before the baseline (``release_memory``). ``factor``, ``n_workers``, ``memory_available`` (bytes or
-    "100GB", per node) and ``cores`` (per node) shape the recommended cluster. ``progress``
+    back to the OS before the baseline (``release_memory``). ``factor``, ``n_workers``,
+    ``memory_available`` (bytes or "100GB", per node), ``cores`` (per node) and ``profile``
+    shape the recommended cluster; ``inputs`` (set before the end) are data the code used
+    that was loaded before it, added to the need. ``worker_base`` is a worker's own memory
+    (bytes or "300MiB"); None measures it in a probe worker with the code's libraries
+    imported, once per kernel. ``recommend=False`` makes no recommendation. ``progress``
     is called from a background thread about every 0.2 s with (current, peak) bytes.
     """
 
@@ -287,6 +305,9 @@ class PeakMeter:
         n_workers: int | None = None,
         memory_available: int | str | None = None,
         cores: int | None = None,
+        profile: str | None = None,
+        worker_base: int | str | None = None,
+        recommend: bool = True,
         timeline_points: int = TIMELINE_POINTS,
     ) -> None:
         if method == "auto":
@@ -304,6 +325,12 @@ class PeakMeter:
                 raise ValueError(f"{name} must be positive, not {value}")
         if factor is not None and factor < 1:
             raise ValueError(f"factor must be at least 1, not {factor}")
+        self.worker_base = as_bytes(worker_base)
+        if self.worker_base is not None and self.worker_base < 0:
+            raise ValueError(f"worker_base must not be negative, not {worker_base}")
+        self.profile = profile
+        self.recommend = recommend
+        self.inputs: CellInputs | None = None
         self.requested = method
         self.method = method  # what was used: "hwm" or "sampled" once started
         self.gc_collect = gc_collect
@@ -392,13 +419,14 @@ class PeakMeter:
         peak = self._peak(end)
         children_peak = self._children.finish()
         increment = peak - self.baseline
-        recommendation = recommend(
-            increment,
-            baseline=self.baseline,
-            children_peak=children_peak,
-            reserved=end["VmRSS"],
-            **self.sizing,
-        )
+        recommendation, notes, base = None, [], None
+        if self.recommend:
+            inputs = self.inputs or CellInputs()
+            base, base_note = self._worker_base(inputs.modules)
+            recommendation, notes = self._recommend(
+                increment, end["VmRSS"], children_peak, base, base_note
+            )
+        inputs = self.inputs or CellInputs()
         return PeakReport(
             peak=peak,
             baseline=self.baseline,
@@ -409,8 +437,58 @@ class PeakMeter:
             timeline=self._timeline.points,
             children_peak=children_peak,
             recommendation=recommendation,
-            warnings=self.warnings + recommendation.warnings,
+            warnings=self.warnings + notes,
             error=type(error).__name__ if error is not None else None,
+            inputs=[item.to_dict() for item in inputs.measured],
+            worker_base=base,
+        )
+
+    def _recommend(
+        self, increment: int, reserved: int, children_peak: int, base: int, base_note: str
+    ):
+        """The recommendation (None when the need cannot be told) and warnings."""
+        inputs = self.inputs or CellInputs()
+        dominated = self.baseline > max(increment, 0) and self.baseline > 2 * base
+        if not inputs.measured and inputs.opaque and dominated:
+            return None, [
+                f"No recommendation: the kernel held {format_bytes(self.baseline)} before the "
+                f"cell, more than the cell added ({signed_bytes(increment)}), and the cell "
+                f"uses {', '.join(inputs.opaque)}, whose memory clustercraft cannot measure. "
+                "If that holds data loaded earlier, a worker needs it too: load the data "
+                "inside the measured cell, or size the cluster with "
+                "clustercraft.profile_partitions(collection, fn), which runs fn on the largest "
+                "partitions in a real Dask worker, loading included."
+            ]
+        recommendation = recommend(
+            increment,
+            baseline=self.baseline,
+            children_peak=children_peak,
+            reserved=reserved,
+            worker_base=base,
+            worker_base_note=base_note,
+            inputs=inputs.nbytes,
+            inputs_note=(
+                f"for inputs loaded before the cell ({inputs.describe()}; their deep memory, "
+                "which a worker holds too; reading them costs more, which only "
+                "clustercraft.profile_partitions measures)"
+            ),
+            profile=self.profile,
+            **self.sizing,
+        )
+        return recommendation, recommendation.warnings
+
+    def _worker_base(self, modules: set[str]) -> tuple[int, str]:
+        if self.worker_base is not None:
+            return self.worker_base, "a Dask worker process's own RSS (as given)"
+        from .probe import worker_base, worker_modules
+
+        try:
+            base = worker_base(modules)
+        except Exception as error:  # no worker could start here: say so, assume the usual
+            return WORKER_BASE_RSS, f"{WORKER_BASE_NOTE}; a probe worker failed: {error!r}"
+        return base, (
+            "a Dask worker process's own RSS, measured in a probe worker with "
+            f"{', '.join(worker_modules(modules))} imported"
         )
 
     def _peak(self, end: dict[str, int]) -> int:
@@ -453,8 +531,15 @@ def peak_memory(**options: Any) -> PeakMeter:
 
 
 def measure(fn: Callable, /, *args: Any, **kwargs: Any) -> PeakReport:
-    """Call ``fn(*args, **kwargs)`` under a :class:`PeakMeter`; its return value is ``.result``."""
+    """Call ``fn(*args, **kwargs)`` under a :class:`PeakMeter`; its return value is ``.result``.
+
+    Data in the arguments (and in the globals ``fn`` reads) was loaded before the call: its
+    deep memory is added to the recommendation's need, since a worker holds it too.
+    """
+    from .inputs import call_inputs
+
     meter = PeakMeter()
+    meter.inputs = call_inputs(fn, args, kwargs)
     try:
         with meter:
             result = fn(*args, **kwargs)

@@ -41,6 +41,9 @@ class PeakReport:
     recommendation: Recommendation | None
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
+    # Data the cell used that was loaded before it: [{name, kind, nbytes, rows, nested_rows}].
+    inputs: list[dict] = field(default_factory=list)
+    worker_base: int | None = None  # a worker's own memory, as the recommendation counted it
     result: Any = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict:
@@ -57,6 +60,8 @@ class PeakReport:
             "recommendation": self.recommendation.to_dict() if self.recommendation else None,
             "warnings": list(self.warnings),
             "error": self.error,
+            "inputs": [dict(item) for item in self.inputs],
+            "worker_base": self.worker_base,
         }
 
     def _figures(self) -> list[tuple[str, str]]:
@@ -68,7 +73,14 @@ class PeakReport:
             ("Retained", signed_bytes(self.retained)),
             ("Children peak", children),
             ("Duration", f"{self.duration:.3f} s"),
-        ]
+        ] + self._input_figures()
+
+    def _input_figures(self) -> list[tuple[str, str]]:
+        if not self.inputs:
+            return []
+        names = ", ".join(f"{item['name']} ({item['kind']})" for item in self.inputs)
+        total = sum(item["nbytes"] for item in self.inputs)
+        return [("Inputs", f"{format_bytes(total)} loaded before: {names}")]
 
     def _cluster_line(self) -> str:
         r = self.recommendation

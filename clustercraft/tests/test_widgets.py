@@ -20,6 +20,7 @@ from clustercraft.kernel.arrow import (
 from clustercraft.kernel.meter import PeakMeter
 from clustercraft.kernel.widgets import ClusterInfo, PeakReportWidget
 from clustercraft.schema import WORKER_ROW_FIELDS, worker_rows
+from clustercraft.tests.kernels import shutdown_kernel
 
 
 @pytest.fixture(scope="module")
@@ -211,8 +212,7 @@ def kernel():
     manager, client = start_new_kernel(kernel_name="python3")
     yield client
     client.execute_interactive("client.close()", timeout=30)
-    client.stop_channels()
-    manager.shutdown_kernel(now=True)
+    shutdown_kernel(manager, client)
 
 
 def run(kernel, code: str) -> list[dict]:
