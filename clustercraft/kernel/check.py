@@ -318,6 +318,11 @@ def check_partitions(
     model = _model(report, sizes, factor)
     threads = int(threads_per_worker or threads or 1)
     peak = model.predict(sizes)
+    if report is not None and hasattr(report, "measured_peaks"):  # profiled: measured, exactly
+        measured = report.measured_peaks()
+        peak = np.array(
+            [measured.get(label, p) for label, p in zip(sizes["label"], peak, strict=True)]
+        )
     # Each thread holds a partition in flight; the worker's own memory is there once.
     sizes = sizes.assign(predicted_peak=np.ceil(model.base + threads * (peak - model.base)))
     sizes = sizes.astype({"predicted_peak": "int64"})

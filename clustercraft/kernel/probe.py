@@ -79,6 +79,7 @@ class ProbeCluster:
         self.client = None
         self.pid: int | None = None
         self.start_seconds = 0.0
+        self.close_seconds = 0.0
 
     def __enter__(self) -> ProbeCluster:
         started = time.perf_counter()
@@ -145,6 +146,7 @@ class ProbeCluster:
     def close(self) -> None:
         client, cluster = self.client, self.cluster
         self.client = self.cluster = None
+        started = time.perf_counter()
         try:
             if client is not None:
                 client.close()
@@ -153,6 +155,7 @@ class ProbeCluster:
                 cluster.close()
             if self.pid is not None:
                 _wait_reaped(self.pid)
+            self.close_seconds = time.perf_counter() - started
 
 
 @contextlib.contextmanager
