@@ -10,6 +10,8 @@ export interface IClusterRequest {
   n_workers: number;
   threads_per_worker: number;
   memory_limit: number;
+  /** The server's cluster profile to launch it with; absent: the default. */
+  profile?: string | null;
 }
 
 export interface ILaunchOptions {

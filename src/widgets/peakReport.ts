@@ -290,7 +290,9 @@ export class PeakReportView extends DOMWidgetView {
     const spec: IClusterRequest = {
       n_workers: recommendation.n_workers,
       threads_per_worker: recommendation.threads_per_worker,
-      memory_limit: recommendation.memory_limit
+      memory_limit: recommendation.memory_limit,
+      // A cluster profile only when the recommendation names one (the server's default else).
+      ...(recommendation.profile ? { profile: recommendation.profile } : {})
     };
     button.disabled = true;
     status.textContent = this.services.trans.__('Starting a cluster…');
