@@ -125,8 +125,8 @@ def _model(report: Any, sizes: pd.DataFrame, factor: float | None) -> PeakModel:
         column,
         WORKER_BASE_RSS,
         factor,
-        f"not measured: {column} x {factor:g} plus a worker's usual {format_bytes(WORKER_BASE_RSS)}"
-        " (a guess; clustercraft.profile_partitions measures it)",
+        f"a guess, nothing measured: {column} x {factor:g} plus a worker's usual "
+        f"{format_bytes(WORKER_BASE_RSS)} (clustercraft.profile_partitions measures it)",
     )
 
 

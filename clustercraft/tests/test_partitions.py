@@ -217,7 +217,7 @@ def test_check_without_a_measurement_guesses_from_memory(parquet_dir):
         roomy = check_partitions(ddf, memory_limit=guess / 0.8 + 1)
     assert roomy.fits and roomy.too_large.empty
     assert roomy.needed == guess
-    assert "not measured" in roomy.message and "profile_partitions" in roomy.message
+    assert "nothing measured" in roomy.message and "profile_partitions" in roomy.message
 
     with pytest.warns(PartitionSizeWarning, match="do NOT fit"):
         tight = check_partitions(sizes, WORKER_BASE_RSS + largest, factor=1.5)
