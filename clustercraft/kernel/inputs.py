@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+LOAD_ATTR = "clustercraft_load"  # set by partitions.load_partition
 CONTAINER_SAMPLE = 1000  # items of a list or dict measured; the rest extrapolated
 MEASURED_AT_LEAST = 64 * 2**10  # smaller inputs (settings, small objects) are not listed
 FUNCTION_DEPTH = 2  # functions called by functions the cell calls are looked into too
@@ -30,6 +31,10 @@ class InputSize:
     nbytes: int
     rows: int | None = None
     nested_rows: int = 0
+    # Measured by load_partition when it read this partition: the kernel's peak and
+    # retained increments while reading (None: loaded some other way, unknown).
+    load_peak: int | None = None
+    load_retained: int | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -46,7 +51,18 @@ class CellInputs:
 
     @property
     def nbytes(self) -> int:
-        return sum(item.nbytes for item in self.measured)
+        """What the inputs hold in memory: as read (measured) where known, else deep bytes."""
+        return sum(max(item.nbytes, item.load_retained or 0) for item in self.measured)
+
+    @property
+    def loading(self) -> int:
+        """The peak of reading the inputs (as measured, else their size)."""
+        return sum(max(item.nbytes, item.load_peak or 0) for item in self.measured)
+
+    @property
+    def unread(self) -> list[str]:
+        """Inputs whose reading was not measured."""
+        return [item.name for item in self.measured if item.load_peak is None]
 
     def describe(self) -> str:
         return ", ".join(f"{item.name} ({item.kind})" for item in self.measured)
@@ -195,7 +211,11 @@ def find_inputs(names: Iterable[str], namespace: Mapping[str, Any]) -> CellInput
         if size is None:
             inputs.opaque.append(f"{name} ({kind})")
         elif size >= MEASURED_AT_LEAST:
-            inputs.measured.append(InputSize(name, kind, size, rows, nested))
+            load = getattr(obj, "attrs", {}).get(LOAD_ATTR) if hasattr(obj, "attrs") else None
+            load = load if isinstance(load, dict) else {}
+            inputs.measured.append(
+                InputSize(name, kind, size, rows, nested, load.get("peak"), load.get("retained"))
+            )
     return inputs
 
 

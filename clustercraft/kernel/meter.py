@@ -49,6 +49,11 @@ _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _LINUX = sys.platform.startswith("linux")
 
 
+def measuring() -> bool:
+    """True while a peak meter runs in this process (the high-water mark is taken)."""
+    return _running.locked()
+
+
 def read_status(pid: int | str = "self") -> dict[str, int]:
     """``VmRSS`` and ``VmHWM`` of a process from ``/proc/<pid>/status``, in bytes."""
     found = {}
@@ -448,6 +453,11 @@ class PeakMeter:
     ):
         """The recommendation (None when the need cannot be told) and warnings."""
         inputs = self.inputs or CellInputs()
+        held = (
+            "held as load_partition read them (measured), as a worker holds them"
+            if not inputs.unread
+            else "their deep memory, which a worker holds too"
+        )
         dominated = self.baseline > max(increment, 0) and self.baseline > 2 * base
         if not inputs.measured and inputs.opaque and dominated:
             return None, [
@@ -467,15 +477,20 @@ class PeakMeter:
             worker_base=base,
             worker_base_note=base_note,
             inputs=inputs.nbytes,
-            inputs_note=(
-                f"for inputs loaded before the cell ({inputs.describe()}; their deep memory, "
-                "which a worker holds too; reading them costs more, which only "
-                "clustercraft.profile_partitions measures)"
-            ),
+            inputs_note=f"for inputs loaded before the cell ({inputs.describe()}), {held}",
+            loading=inputs.loading,
             profile=self.profile,
             **self.sizing,
         )
-        return recommendation, recommendation.warnings
+        notes = list(recommendation.warnings)
+        if inputs.unread:
+            notes.append(
+                f"How much reading {', '.join(inputs.unread)} costs was not measured (often 2-3"
+                " times its size in memory, while Parquet decodes): the need counts its size "
+                "only. Load it with clustercraft.load_partition (which measures reading it) or "
+                "inside the measured cell, or size with clustercraft.profile_partitions."
+            )
+        return recommendation, notes
 
     def _worker_base(self, modules: set[str]) -> tuple[int, str]:
         if self.worker_base is not None:

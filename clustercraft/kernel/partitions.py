@@ -392,6 +392,28 @@ def partition_frame(target: Any, label: Any):
     return _catalog_frame(part) if _is_lsdb_catalog(part) else part
 
 
+LOAD_ATTR = "clustercraft_load"  # DataFrame.attrs key: what reading the partition cost
+
+
 def load_partition(obj: Any, label: Any):
-    """Compute and return one partition of ``obj``, named by a label from ``largest_partitions``."""
-    return one_partition(resolve(obj), label).compute()
+    """Compute and return one partition of ``obj``, named by a label from ``largest_partitions``.
+
+    Reading it is measured (unless a distributed client computes it, or a meter already
+    runs): ``part.attrs["clustercraft_load"]`` holds the peak and retained increments in
+    bytes, so a later ``%%peakmem`` on it counts what a worker pays to read it.
+    """
+    from .meter import PeakMeter, measuring
+
+    part = one_partition(resolve(obj), label)
+    if measuring() or current_client() is not None:
+        return part.compute()
+    meter = PeakMeter(recommend=False)
+    with meter:
+        loaded = part.compute()
+    if hasattr(loaded, "attrs"):
+        loaded.attrs[LOAD_ATTR] = {
+            "peak": max(meter.report.increment, 0),
+            "retained": max(meter.report.retained, 0),
+            "label": str(label if not isinstance(label, pd.Series) else label["label"]),
+        }
+    return loaded

@@ -102,20 +102,25 @@ def recommend(
     worker_base_note: str = WORKER_BASE_NOTE,
     inputs: int = 0,
     inputs_note: str = "",
+    loading: int = 0,
     profile: str | None = None,
 ) -> Recommendation:
     """Size a cluster for a function whose run on one partition rose ``increment`` bytes.
 
     ``inputs`` are bytes of data the run used that were loaded before it (a worker loads
-    them too), ``worker_base`` a worker process's own memory. ``memory_available`` and
-    ``cores`` describe one node; by default this machine, less ``reserved`` bytes (the
-    measuring kernel, which stays alive next to a local cluster).
+    them too), ``loading`` the peak of reading them, ``worker_base`` a worker process's own
+    memory. ``memory_available`` and ``cores`` describe one node; by default this machine,
+    less ``reserved`` bytes (the measuring kernel, which stays alive next to a local cluster).
     """
     increment = max(increment, 0)
-    need = increment + inputs + worker_base
+    need = max(increment + inputs, loading) + worker_base
     parts = [f"{format_bytes(increment)} measured increment"]
     if inputs:
         parts.append(f"{format_bytes(inputs)} {inputs_note}")
+    if loading > increment + inputs:  # reading the inputs peaked higher than the cell
+        parts = [
+            f"{format_bytes(loading)} reading the inputs (more than the cell's {' + '.join(parts)})"
+        ]
     parts.append(f"{format_bytes(worker_base)} for {worker_base_note}")
     need_line = (
         f"Need per worker: {' + '.join(parts)} = {format_bytes(need)}; the kernel's baseline "

@@ -6,6 +6,8 @@ import json
 import threading
 import time
 
+import numpy as np
+import pandas as pd
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from jupyter_client.manager import start_new_kernel
@@ -192,13 +194,36 @@ def test_input_loaded_before_the_cell_is_added_to_the_need(shell) -> None:
             "nbytes": pixel_bytes,
             "rows": 2**20,
             "nested_rows": 0,
+            "load_peak": None,  # not read by load_partition: reading it was not measured
+            "load_retained": None,
         }
     ]
     recommendation = report.recommendation
     assert recommendation.need == report.increment + pixel_bytes + report.worker_base
-    assert "inputs loaded before the cell (pixel (DataFrame)" in recommendation.rationale
+    assert "inputs loaded before the cell (pixel (DataFrame))" in recommendation.rationale
     assert "Inputs" in repr(report) and "pixel (DataFrame)" in repr(report)
     assert not any("before the cell, more than" in w for w in report.warnings)
+    assert any("reading pixel costs was not measured" in w for w in report.warnings)
+
+
+def test_a_partition_read_by_load_partition_counts_what_reading_it_cost(shell, tmp_path) -> None:
+    frame = pd.DataFrame({"x": np.arange(2**22, dtype="float64"), "y": 1.0})  # 64 MiB
+    frame.to_parquet(tmp_path / "part.0.parquet")
+    path = str(tmp_path)
+    run(shell, f"import clustercraft, dask.dataframe as dd\nddf = dd.read_parquet({path!r})")
+    run(shell, "part = clustercraft.load_partition(ddf, 0)")
+    load = shell.user_ns["part"].attrs["clustercraft_load"]
+    assert load["peak"] >= load["retained"] >= 60 * MiB  # at least the frame itself
+    report = run(shell, "%%peakmem\ntotal = part['x'].sum()").result
+    (item,) = report.inputs
+    assert (item["load_peak"], item["load_retained"]) == (load["peak"], load["retained"])
+    assert report.recommendation.need == report.worker_base + max(
+        max(report.increment, 0) + max(item["nbytes"], load["retained"]),
+        max(item["nbytes"], load["peak"]),
+    )
+    assert "as load_partition read them (measured)" in report.recommendation.rationale
+    assert not any("was not measured" in w for w in report.warnings)
+    run(shell, "del part, ddf")
 
 
 def test_inputs_reached_through_a_function_count_too(shell) -> None:
