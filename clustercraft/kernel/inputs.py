@@ -199,8 +199,11 @@ def find_inputs(names: Iterable[str], namespace: Mapping[str, Any]) -> CellInput
         inputs.modules.add(type(obj).__module__)
         if isinstance(obj, types.FunctionType):
             inputs.modules.add(obj.__module__ or "")
+            names = _function_globals(obj)
+            # modules it imports inside, already imported here
+            inputs.modules.update(n for n in names if n in sys.modules)
             if obj.__globals__ is namespace and depth < FUNCTION_DEPTH:
-                frontier += [(child, depth + 1) for child in _function_globals(obj)]
+                frontier += [(child, depth + 1) for child in names]
             continue
         kind = type(obj).__name__
         try:
