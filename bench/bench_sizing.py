@@ -6,7 +6,10 @@ LocalCluster of that shape (processes, 1 thread per worker, the memory limit it 
   profile_partitions  clustercraft.profile_partitions(obj, fn): the largest partitions
                       loaded and run in a probe worker
   %%peakmem           clustercraft.measure(fn, pixel) on the largest pixel loaded before
-                      (the one-pixel workflow; its inputs now count in the need)
+                      with load_partition (the one-pixel workflow; the pixel, as reading
+                      it was measured, now counts in the need)
+  %%peakmem before    the same measurement sized as before issue 12: the cell's increment
+                      plus an assumed 170 MiB worker, the pixel left out
   tutorial            the LSDB tutorial ("Determining the Right Dask Cluster Parameters"):
                       max(memory_profiler.memory_usage(proc=fn on the pixel)) x 2, measured
                       in a fresh process that loaded the pixel
@@ -33,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
@@ -161,7 +165,7 @@ def profile_sizing(dataset: Dataset) -> dict:
     }
 
 
-def subprocess_sizing(dataset: Dataset, how: str, label: str) -> dict:
+def subprocess_sizing(dataset: Dataset, how: str, label: str) -> list[dict]:
     """A fresh process (a restarted kernel) loads the pixel and measures ``how``."""
     command = [sys.executable, __file__, "--measure", how, "--dataset", dataset.name]
     command += ["--path", str(dataset.path), "--label", label]
@@ -181,12 +185,24 @@ def measure_in_this_process(how: str, name: str, path: str, label: str) -> None:
         limit = int(peak * 2)  # "multiply it by 1.5-2x", 2x for a few workers
         result = {"method": "tutorial (mprof x2)", "n_workers": WORKERS, "memory_limit": limit}
         result |= {"need": int(peak)}
-    else:
-        report = clustercraft.measure(dataset.fn, pixel)
-        r = report.recommendation
-        result = {"method": "%%peakmem", "n_workers": r.n_workers, "memory_limit": r.memory_limit}
-        result |= {"need": r.need}
-    print(json.dumps(result))
+        print(json.dumps([result]))
+        return
+    from clustercraft.kernel.sizing import recommend
+
+    report = clustercraft.measure(dataset.fn, pixel)
+    results = []
+    # Before issue 12: the cell's increment + an assumed 170 MiB worker, the pixel left out.
+    now, before = report.recommendation, recommend(report.increment)
+    # ... with its limits rounded up to 256 MiB steps, as they then were
+    before_limit = math.ceil(before.need * before.factor / 2**28) * 2**28
+    for method, r, limit in (
+        ("%%peakmem", now, now.memory_limit),
+        ("%%peakmem before", before, before_limit),
+    ):
+        results.append(
+            {"method": method, "n_workers": r.n_workers, "memory_limit": limit, "need": r.need}
+        )
+    print(json.dumps(results))
 
 
 # --------------------------------------------------------------------------- the job
@@ -281,8 +297,8 @@ def bench(dataset: Dataset, repeat: int) -> list[dict]:
     one_run = one_kernel_run(dataset, label)
     sizings = [
         profile_sizing(dataset),
-        subprocess_sizing(dataset, "peakmem", str(label)),
-        subprocess_sizing(dataset, "tutorial", str(label)),
+        *subprocess_sizing(dataset, "peakmem", str(label)),
+        *subprocess_sizing(dataset, "tutorial", str(label)),
     ]
     results = []
     for sizing in sizings:

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from dask.utils import format_bytes, parse_bytes
 
+from .inputs import CellInputs, InputSize
 from .partitions import COLUMNS, current_client, partition_sizes, size_column
 from .sizing import WORKER_BASE_RSS
 
@@ -79,11 +80,12 @@ def _is_size(value: Any) -> bool:
 def _peakmem_model(report: Any, sizes: pd.DataFrame) -> PeakModel:
     """Bytes per row measured by ``%%peakmem``, from the inputs it named or the largest partition."""
     base = report.worker_base or WORKER_BASE_RSS
-    inputs = list(report.inputs or [])
-    need = max(report.increment, 0) + sum(item["nbytes"] for item in inputs)
-    nested = sum(item.get("nested_rows") or 0 for item in inputs)
-    rows = sum(item.get("rows") or 0 for item in inputs)
-    names = ", ".join(item["name"] for item in inputs)
+    inputs = CellInputs([InputSize(**item) for item in report.inputs or []])
+    # As the recommendation counts it: the inputs as read, and reading them.
+    need = max(max(report.increment, 0) + inputs.nbytes, inputs.loading)
+    nested = sum(item.nested_rows or 0 for item in inputs.measured)
+    rows = sum(item.rows or 0 for item in inputs.measured)
+    names = ", ".join(item.name for item in inputs.measured)
     if nested and "nested_rows" in sizes:
         per_unit = need / nested
         return PeakModel(

@@ -54,8 +54,9 @@ class PeakMemMagics(Magics):
         """Run a cell (``%%peakmem``) or a statement (``%peakmem f(x)``), report its peak memory.
 
         The report (peak, baseline, increment, retained, duration, method, timeline,
-        children_peak, recommendation) is returned, so ``report = _`` works. If the code
-        raises, the report is shown and the exception propagates.
+        children_peak, inputs, worker_base, recommendation) is returned, so ``report = _``
+        works. Data the cell reads that was loaded before it counts in the recommendation's
+        need. If the code raises, the report is shown and the exception propagates.
         """
         __tracebackhide__ = True  # the user's traceback starts in their cell, not here
         args, statement = magic_arguments.parse_argstring(self.peakmem, line, partial=True)

@@ -1,4 +1,5 @@
-"""PeakReport: what one peak-memory measurement found, as plain data with text and HTML views."""
+"""Reports as plain data with text and HTML views: PeakReport (one peak-memory measurement,
+``%%peakmem``) and ProfileReport (``profile_partitions``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Inline widgets drawn by clustercraft's labextension: live worker tables and peak reports.
+"""Inline widgets drawn by clustercraft's labextension: live worker tables, peak reports and
+partition profile reports.
 
 Tables and timelines cross the comm as Arrow IPC buffers (see ``arrow.py``). Each widget's
 mimebundle also carries a static HTML and text rendering, for frontends without widgets.

@@ -255,6 +255,17 @@ def test_check_scales_a_peakmem_report_by_rows(parquet_dir):
     assert tight.too_large["rows"].tolist() == [900]
 
 
+def test_check_counts_what_reading_the_input_cost(parquet_dir):
+    sizes = partition_sizes(dd.read_parquet(parquet_dir))
+    pixel = {"name": "pixel", "kind": "DataFrame", "nbytes": 20 * MiB, "rows": 100}
+    read = pixel | {"load_peak": 80 * MiB, "load_retained": 50 * MiB}
+    check = check_partitions(sizes, peakmem_report(10 * MiB, [read]), warn=False)
+    # reading it peaked at 80 MiB, more than holding it as read (50) plus the cell (10)
+    assert check.model.per_unit == 80 * MiB / 100
+    held = check_partitions(sizes, peakmem_report(40 * MiB, [read]), warn=False)
+    assert held.model.per_unit == 90 * MiB / 100  # 50 MiB as read + the cell's 40
+
+
 def test_check_of_a_cell_that_loaded_its_own_data_scales_from_the_largest(parquet_dir):
     sizes = partition_sizes(dd.read_parquet(parquet_dir))
     check = check_partitions(sizes, peakmem_report(200 * MiB), warn=False)
