@@ -180,10 +180,15 @@ class ChildWatch:
             alive += self.hwm[child.pid]
         self.peak = max(self.peak, alive)
 
-    def finish(self) -> int:
+    def finish(self, own_peak: int = 0) -> int:
+        """The children's peak; ``own_peak`` is this process's peak over the same time.
+
+        A child's ``ru_maxrss`` starts from its parent's RSS when it was started (exec keeps
+        it), so a reaped maxrss not above our own peak may be ours, not the child's.
+        """
         self.poll()  # children still alive at the end, for runs shorter than a tick
         reaped = _reaped_maxrss()
-        if reaped > self.ru_start:
+        if reaped > self.ru_start and reaped > own_peak:
             self.peak = max(self.peak, reaped)
         return self.peak
 
@@ -442,7 +447,7 @@ class PeakMeter:
 
     def _report(self, duration: float, end: dict[str, int], error: BaseException | None):
         peak = self._peak(end)
-        children_peak = self._children.finish()
+        children_peak = self._children.finish(own_peak=peak)
         increment = peak - self.baseline
         recommendation, notes, base = None, [], None
         if self.recommend:
