@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import math
 import os
 import subprocess
@@ -56,6 +57,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "examples"))
 WORKERS = 2  # what the tutorial's sizing gets: this machine's cores
 POLL = 0.02  # seconds between reads of the workers' high-water marks
+JOB_TIMEOUT = 240  # seconds; a job that takes longer is stalled (each takes under 40 s here)
 
 
 # --------------------------------------------------------------------------- workloads
@@ -139,11 +141,14 @@ class Dataset:
 
         return lsdb.open_catalog(self.path)
 
-    def run(self) -> int:
-        """The whole job on the current default client: rows of output."""
+    def run(self, client) -> int:
+        """The whole job on ``client``: rows of output (TimeoutError after JOB_TIMEOUT)."""
         obj = self.open()
         meta = self.fn(obj.head(50)).iloc[:0]  # the output's columns, from a few rows
-        return len(obj.map_partitions(self.fn, meta=meta).compute())
+        job = obj.map_partitions(self.fn, meta=meta)
+        if hasattr(job, "to_dask_dataframe"):  # an LSDB catalog
+            job = job.to_dask_dataframe()
+        return len(client.compute(job).result(timeout=JOB_TIMEOUT))
 
 
 # --------------------------------------------------------------------------- sizing
@@ -257,15 +262,17 @@ def run_job(dataset: Dataset, sizing: dict, expected_rows: int) -> dict:
             processes=True,
             host="127.0.0.1",
             dashboard_address=None,
-            silence_logs=50,
+            silence_logs=logging.ERROR,
         ) as cluster,
-        Client(cluster),
+        Client(cluster) as client,
     ):
         watch.poll()
         watch.start()
         try:
-            rows = dataset.run()
+            rows = dataset.run(client)
             status = "ok" if rows == expected_rows else f"{rows} rows of {expected_rows}"
+        except TimeoutError:  # e.g. workers paused at 80 % that never get below it again
+            status = f"stalled {JOB_TIMEOUT} s"
         except Exception as error:
             status = f"failed: {type(error).__name__}"
         finally:

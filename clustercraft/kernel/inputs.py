@@ -19,6 +19,7 @@ from typing import Any
 LOAD_ATTR = "clustercraft_load"  # set by partitions.load_partition
 CONTAINER_SAMPLE = 1000  # items of a list or dict measured; the rest extrapolated
 MEASURED_AT_LEAST = 64 * 2**10  # smaller inputs (settings, small objects) are not listed
+MAX_DEPTH = 3  # levels of containers and attributes looked into
 FUNCTION_DEPTH = 2  # functions called by functions the cell calls are looked into too
 
 
@@ -101,8 +102,12 @@ def _table_rows(obj: Any) -> tuple[int | None, int]:
     return rows, nested_rows(obj) if hasattr(obj, "nested_columns") else 0
 
 
-def deep_size(obj: Any) -> int | None:
-    """Bytes of data ``obj`` holds, 0 for code and scalars, None if it cannot tell."""
+def deep_size(obj: Any, depth: int = 0) -> int | None:
+    """Bytes of data ``obj`` holds, 0 for code and scalars, None if it cannot tell.
+
+    Containers and objects' attributes are looked into ``MAX_DEPTH`` levels deep (not the
+    whole object graph of, say, a Client).
+    """
     if isinstance(obj, HARMLESS) or _is_lazy(obj):
         return 0
     module = type(obj).__module__.split(".")[0]
@@ -117,21 +122,23 @@ def deep_size(obj: Any) -> int | None:
         return int(obj.nbytes)
     if isinstance(obj, (bytes, bytearray, memoryview)):
         return len(obj) if not isinstance(obj, memoryview) else obj.nbytes
+    if depth >= MAX_DEPTH:
+        return None
     if isinstance(obj, (list, tuple, set, frozenset, dict)):
-        return _container_size(obj)
+        return _container_size(obj, depth + 1)
     attributes = getattr(obj, "__dict__", None)
     if isinstance(attributes, dict) and attributes:
-        held = _container_size(attributes)
+        held = _container_size(attributes, depth + 1)
         return held if held else None
     return None
 
 
-def _container_size(container: Any) -> int | None:
+def _container_size(container: Any, depth: int) -> int | None:
     values = list(container.values() if isinstance(container, Mapping) else container)
     if not values:
         return 0
     sample = values[:CONTAINER_SAMPLE]
-    sizes = [deep_size(value) for value in sample]
+    sizes = [deep_size(value, depth) for value in sample]
     if all(size is None for size in sizes):
         return None
     # Scalars and strings (size 0: no data of their own) count at their Python size.
@@ -208,8 +215,10 @@ def find_inputs(names: Iterable[str], namespace: Mapping[str, Any]) -> CellInput
         kind = type(obj).__name__
         try:
             size = deep_size(obj)
-            rows, nested = _table_rows(obj) if hasattr(obj, "columns") else (None, 0)
-        except Exception:  # a broken __len__ or memory_usage: cannot tell
+            # Rows of data in memory only: len() of a Dask collection would compute it.
+            big = size is not None and size >= MEASURED_AT_LEAST
+            rows, nested = _table_rows(obj) if big and hasattr(obj, "columns") else (None, 0)
+        except Exception:  # a broken __len__ or memory_usage, a cycle: cannot tell
             size = None
         if size is None:
             inputs.opaque.append(f"{name} ({kind})")

@@ -68,7 +68,9 @@ def run_partition(collection: Any, fn: Callable, method: str) -> dict:
     }
 
 
-def _check_options(fn: Any, n: Any, factor: Any, workers: Any, cores: Any) -> None:
+def _check_options(fn: Any, n: Any, method: str, factor: Any, workers: Any, cores: Any) -> None:
+    if method not in ("auto", "hwm", "sampled"):
+        raise ValueError(f"method must be 'auto', 'hwm' or 'sampled', not {method!r}")
     if not callable(fn):
         raise TypeError(f"fn must be a callable taking one partition; got {type(fn).__name__}")
     check_n(n)
@@ -130,7 +132,7 @@ def profile_partitions(
     ``%%peakmem``. In a notebook a live widget shows progress, then the report.
     """
     started = time.perf_counter()
-    _check_options(fn, n, factor, workers, cores)
+    _check_options(fn, n, method, factor, workers, cores)
     memory_available = as_bytes(memory_available)
     target = resolve(obj)
     sizes = partition_sizes(target, progress=bool(progress))
@@ -182,8 +184,8 @@ def _profile(target, fn, picks: pd.DataFrame, method: str, progress) -> tuple[li
                 )
             except Exception as error:
                 error.add_note(
-                    f"clustercraft.profile_partitions: fn raised on partition {row['label']} "
-                    "(in the probe worker, now closed)"
+                    f"clustercraft.profile_partitions: raised loading partition {row['label']} "
+                    "and running fn on it, in the probe worker (now closed)"
                 )
                 raise
             runs.append(run)

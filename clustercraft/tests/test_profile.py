@@ -139,6 +139,7 @@ def test_options_shape_the_recommendation(no_probe_left):
         ("frame", 3, 3, TypeError, "fn must be a callable"),
         ("frame", hold_per_row, 0, ValueError, "n must be a positive integer"),
         ("frame", hold_per_row, -2, ValueError, "n must be a positive integer"),
+        ("frame", hold_per_row, None, ValueError, "n must be a positive integer"),
     ],
 )
 def test_bad_input_is_refused_before_any_probe(obj, fn, n, error, message, no_probe_left):
@@ -149,7 +150,7 @@ def test_bad_input_is_refused_before_any_probe(obj, fn, n, error, message, no_pr
 def test_fn_raising_names_the_partition_and_leaves_no_probe(no_probe_left):
     with pytest.raises(ZeroDivisionError) as raised:
         clustercraft.profile_partitions(frame(), divide_by_zero, progress=False)
-    assert any("fn raised on partition 3" in note for note in raised.value.__notes__)
+    assert any("loading partition 3 and running fn" in note for note in raised.value.__notes__)
 
 
 # ----------------------------------------------------------------------------- LSDB
