@@ -20,6 +20,7 @@ __all__ = [
     "load_partition",
     "measure",
     "peak_memory",
+    "profile_partitions",
 ]
 
 _LAZY = {
@@ -29,7 +30,8 @@ _LAZY = {
     "ClusterInfo": "clustercraft.kernel.widgets",
     "largest_partitions": "clustercraft.kernel.partitions",
     "load_partition": "clustercraft.kernel.partitions",
-    "check_partitions": "clustercraft.kernel.partitions",
+    "check_partitions": "clustercraft.kernel.check",
+    "profile_partitions": "clustercraft.kernel.profile",
 }
 
 

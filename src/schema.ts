@@ -85,6 +85,8 @@ export const WORKER_FIELDS: (keyof IWorkerRow)[] = [
  * server's defaults.
  */
 export interface IClusterRequest {
+  /** The server's cluster profile (GET /clustercraft/profiles); absent: its default. */
+  profile?: string | null;
   name?: string;
   n_workers?: number;
   threads_per_worker?: number;

@@ -10,11 +10,14 @@ from IPython.display import display
 
 # (module, class) whose instances (and subclasses') show as a live ClusterInfo.
 CLUSTER_TYPES = (("distributed.client", "Client"), ("distributed.deploy.cluster", "Cluster"))
-REPORT_TYPE = ("clustercraft.kernel.report", "PeakReport")
+REPORT_TYPES = (
+    ("clustercraft.kernel.report", "PeakReport"),
+    ("clustercraft.kernel.report", "ProfileReport"),
+)
 
 # One live widget per client or cluster, so showing it twice does not start two updaters.
 _cluster_widgets: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-# The report a live %%peakmem widget already shows: the magic's return value adds nothing.
+# The report a live widget already shows: the magic's (or call's) return value adds nothing.
 _shown_live: weakref.ref | None = None
 
 
@@ -29,14 +32,15 @@ def register_display_hooks(ipython: Any) -> None:
     formatter = ipython.display_formatter.ipython_display_formatter
     for module, name in CLUSTER_TYPES:
         formatter.for_type_by_name(module, name, show_cluster_info)
-    formatter.for_type_by_name(*REPORT_TYPE, show_peak_report)
+    for module, name in REPORT_TYPES:
+        formatter.for_type_by_name(module, name, show_report)
 
 
 def unregister_display_hooks(ipython: Any) -> None:
     formatter = ipython.display_formatter.ipython_display_formatter
-    for module, name in (*CLUSTER_TYPES, REPORT_TYPE):
+    for module, name in (*CLUSTER_TYPES, *REPORT_TYPES):
         formatter.deferred_printers.pop((module, name), None)
-    for printer in (show_cluster_info, show_peak_report):
+    for printer in (show_cluster_info, show_report):
         for cls in [c for c, p in formatter.type_printers.items() if p is printer]:
             formatter.type_printers.pop(cls)
 
@@ -60,12 +64,13 @@ def show_cluster_info(client_or_cluster: Any) -> None:
     display(widget)
 
 
-def show_peak_report(report: Any) -> None:
+def show_report(report: Any) -> None:
     if _shown_live is not None and _shown_live() is report:
         return
-    from .widgets import PeakReportWidget
+    from .widgets import PeakReportWidget, ProfileReportWidget
 
-    display(PeakReportWidget(report))
+    widget = ProfileReportWidget if type(report).__name__ == "ProfileReport" else PeakReportWidget
+    display(widget(report))
 
 
 def live_peak_report(ipython: Any, quiet: bool = False):
@@ -78,6 +83,15 @@ def live_peak_report(ipython: Any, quiet: bool = False):
     from .widgets import PeakReportWidget
 
     widget = PeakReportWidget()
+    widget.handle = display(widget, display_id=True)
+    return widget
+
+
+def live_profile_report():
+    """A ProfileReportWidget shown now, fed by ``profile_partitions``' progress."""
+    from .widgets import ProfileReportWidget
+
+    widget = ProfileReportWidget()
     widget.handle = display(widget, display_id=True)
     return widget
 

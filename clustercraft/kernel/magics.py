@@ -11,6 +11,7 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.display import display
 
 from .display import finish_live_report, live_peak_report, register_display_hooks
+from .inputs import CellInputs, cell_inputs
 from .meter import PeakMeter
 from .report import PeakReport
 
@@ -36,6 +37,11 @@ class PeakMemMagics(Magics):
         "--memory-available", help="memory per node, e.g. 100GB (default: this machine)"
     )
     @magic_arguments.argument("--cores", type=int, help="cores per node (default: this machine)")
+    @magic_arguments.argument(
+        "--worker-base",
+        help="a worker's own memory, e.g. 300MiB (default: measured in a probe worker)",
+    )
+    @magic_arguments.argument("--profile", help="cluster profile to launch the recommendation on")
     @magic_arguments.argument("--no-gc", action="store_true", help="skip gc.collect() before")
     @magic_arguments.argument(
         "--quiet", "-q", action="store_true", help=f"show nothing; the report is in {LAST_REPORT}"
@@ -48,15 +54,17 @@ class PeakMemMagics(Magics):
         """Run a cell (``%%peakmem``) or a statement (``%peakmem f(x)``), report its peak memory.
 
         The report (peak, baseline, increment, retained, duration, method, timeline,
-        children_peak, recommendation) is returned, so ``report = _`` works. If the code
-        raises, the report is shown and the exception propagates.
+        children_peak, inputs, worker_base, recommendation) is returned, so ``report = _``
+        works. Data the cell reads that was loaded before it counts in the recommendation's
+        need. If the code raises, the report is shown and the exception propagates.
         """
         __tracebackhide__ = True  # the user's traceback starts in their cell, not here
         args, statement = magic_arguments.parse_argstring(self.peakmem, line, partial=True)
         if cell is not None and statement:
             raise UsageError(f"%%peakmem takes options only, not {' '.join(statement)!r}")
-        body, last = self._compile(cell if cell is not None else " ".join(statement))
+        body, last, inputs = self._compile(cell if cell is not None else " ".join(statement))
         meter = self._meter(args)
+        meter.inputs = inputs
         live = live_peak_report(self.shell, quiet=args.quiet)  # None where widgets cannot show
         meter.progress = live.progress if live is not None else None
         namespace = self.shell.user_ns
@@ -86,19 +94,23 @@ class PeakMemMagics(Magics):
                 n_workers=args.workers,
                 memory_available=args.memory_available,
                 cores=args.cores,
+                worker_base=args.worker_base,
+                profile=args.profile,
             )
         except ValueError as error:
             raise UsageError(f"%peakmem: {error}") from None
 
-    def _compile(self, source: str) -> tuple[CodeType, CodeType | None]:
-        """The code to exec, and the trailing expression to evaluate for ``.result``."""
+    def _compile(self, source: str) -> tuple[CodeType, CodeType | None, CellInputs]:
+        """The code to exec, the trailing expression to evaluate for ``.result``, and the
+        data the code reads that was loaded before it (measured now, before the meter)."""
         if not source.strip():
             raise UsageError("%peakmem needs a statement, or use %%peakmem on a cell")
         shell = self.shell
         transformed = shell.transform_cell(source)
         filename = shell.compile.cache(transformed, shell.execution_count, raw_code=source)
         tree = shell.transform_ast(shell.compile.ast_parse(transformed, filename))
+        inputs = cell_inputs(tree, shell.user_ns)
         last = None
         if tree.body and isinstance(tree.body[-1], ast.Expr):
             last = shell.compile(ast.Expression(tree.body.pop().value), filename, "eval")
-        return shell.compile(tree, filename, "exec"), last
+        return shell.compile(tree, filename, "exec"), last, inputs

@@ -8,8 +8,11 @@ when forced) a sampler thread reads RSS every 2 ms instead, and says that it may
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -19,8 +22,9 @@ from typing import Any
 import psutil
 from dask.utils import format_bytes
 
+from .inputs import CellInputs
 from .report import PeakReport, signed_bytes
-from .sizing import as_bytes, recommend
+from .sizing import WORKER_BASE_NOTE, WORKER_BASE_RSS, as_bytes, recommend
 
 ProgressCallback = Callable[[int, int], None]  # (current RSS, peak so far), bytes
 
@@ -45,6 +49,11 @@ _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _LINUX = sys.platform.startswith("linux")
 
 
+def measuring() -> bool:
+    """True while a peak meter runs in this process (the high-water mark is taken)."""
+    return _running.locked()
+
+
 def read_status(pid: int | str = "self") -> dict[str, int]:
     """``VmRSS`` and ``VmHWM`` of a process from ``/proc/<pid>/status``, in bytes."""
     found = {}
@@ -54,6 +63,30 @@ def read_status(pid: int | str = "self") -> dict[str, int]:
                 key, value = line.split(b":")
                 found[key.decode()] = int(value.split()[0]) * 1024
     return found
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    if not _LINUX:
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc.malloc_trim  # glibc only; musl has no such function
+    except (OSError, AttributeError):
+        return None
+
+
+_trim = _malloc_trim()
+
+
+def release_memory() -> None:
+    """Collect garbage, then give freed heap pages back to the OS (glibc ``malloc_trim(0)``).
+
+    Freed memory that the allocator keeps would otherwise be reused by the measured code
+    without raising RSS, so the same cell's increment would vary from run to run.
+    """
+    gc.collect()
+    if _trim is not None:
+        _trim(0)
 
 
 def reset_hwm() -> dict[str, int] | None:
@@ -117,12 +150,19 @@ class ChildWatch:
 
     def __init__(self) -> None:
         self.since = _now_ticks() if _LINUX else time.time()
+        _reap_dropped_popens()
         self.ru_start = _reaped_maxrss()
         self.hwm: dict[int, int] = {}
         self.peak = 0
+        # Children that outlive cells (multiprocessing's resource tracker, a cluster's
+        # workers): while these are all there are, a poll need not scan the process table.
+        self.before = _direct_children()
 
     def poll(self) -> None:
         if not _has_children():
+            return
+        direct = _direct_children()
+        if direct is not None and direct == self.before and not self.hwm:
             return
         try:
             children = psutil.Process().children(recursive=True)
@@ -140,10 +180,15 @@ class ChildWatch:
             alive += self.hwm[child.pid]
         self.peak = max(self.peak, alive)
 
-    def finish(self) -> int:
+    def finish(self, own_peak: int = 0) -> int:
+        """The children's peak; ``own_peak`` is this process's peak over the same time.
+
+        A child's ``ru_maxrss`` starts from its parent's RSS when it was started (exec keeps
+        it), so a reaped maxrss not above our own peak may be ours, not the child's.
+        """
         self.poll()  # children still alive at the end, for runs shorter than a tick
         reaped = _reaped_maxrss()
-        if reaped > self.ru_start:
+        if reaped > self.ru_start and reaped > own_peak:
             self.peak = max(self.peak, reaped)
         return self.peak
 
@@ -153,6 +198,31 @@ class ChildWatch:
                 start = int(f.read().rsplit(b")", 1)[1].split()[19])
             return start >= self.since
         return child.create_time() >= self.since
+
+
+def _reap_dropped_popens() -> None:
+    """Reap earlier children whose Popen was dropped before they ended (a killed kernel, say).
+
+    subprocess reaps them at its next Popen(); inside a measurement that would put their
+    old peak into ``RUSAGE_CHILDREN``, read as this run's children's peak.
+    """
+    cleanup = getattr(subprocess, "_cleanup", None)
+    if cleanup is not None:
+        cleanup()
+
+
+def _direct_children() -> set[int] | None:
+    """This process's direct children, from /proc (~15 us); None where it cannot tell."""
+    if not _LINUX:
+        return None
+    found: set[int] = set()
+    try:
+        for task in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{task}/children", "rb") as f:
+                found.update(int(pid) for pid in f.read().split())
+    except (OSError, ValueError):
+        return None
+    return found
 
 
 def _has_children() -> bool:
@@ -245,8 +315,13 @@ class PeakMeter:
 
     ``method`` is "auto" (the high-water mark where it can be reset, else sampling), "hwm"
     (fail where it cannot) or "sampled"; the ``CLUSTERCRAFT_PEAKMEM_METHOD`` environment
-    variable overrides "auto". ``factor``, ``n_workers``, ``memory_available`` (bytes or
-    "100GB", per node) and ``cores`` (per node) shape the recommended cluster. ``progress``
+    variable overrides "auto". ``gc_collect`` collects garbage and gives freed heap memory
+    back to the OS before the baseline (``release_memory``). ``factor``, ``n_workers``,
+    ``memory_available`` (bytes or "100GB", per node), ``cores`` (per node) and ``profile``
+    shape the recommended cluster; ``inputs`` (set before the end) are data the code used
+    that was loaded before it, added to the need. ``worker_base`` is a worker's own memory
+    (bytes or "300MiB"); None measures it in a probe worker with the code's libraries
+    imported, once per kernel. ``recommend=False`` makes no recommendation. ``progress``
     is called from a background thread about every 0.2 s with (current, peak) bytes.
     """
 
@@ -260,6 +335,9 @@ class PeakMeter:
         n_workers: int | None = None,
         memory_available: int | str | None = None,
         cores: int | None = None,
+        profile: str | None = None,
+        worker_base: int | str | None = None,
+        recommend: bool = True,
         timeline_points: int = TIMELINE_POINTS,
     ) -> None:
         if method == "auto":
@@ -277,6 +355,12 @@ class PeakMeter:
                 raise ValueError(f"{name} must be positive, not {value}")
         if factor is not None and factor < 1:
             raise ValueError(f"factor must be at least 1, not {factor}")
+        self.worker_base = as_bytes(worker_base)
+        if self.worker_base is not None and self.worker_base < 0:
+            raise ValueError(f"worker_base must not be negative, not {worker_base}")
+        self.profile = profile
+        self.recommend = recommend
+        self.inputs: CellInputs | None = None
         self.requested = method
         self.method = method  # what was used: "hwm" or "sampled" once started
         self.gc_collect = gc_collect
@@ -310,7 +394,7 @@ class PeakMeter:
 
     def _start(self) -> None:
         if self.gc_collect:
-            gc.collect()
+            release_memory()
         self.warnings: list[str] = []
         self._read_rss = RssReader()
         self._children = ChildWatch()
@@ -363,15 +447,16 @@ class PeakMeter:
 
     def _report(self, duration: float, end: dict[str, int], error: BaseException | None):
         peak = self._peak(end)
-        children_peak = self._children.finish()
+        children_peak = self._children.finish(own_peak=peak)
         increment = peak - self.baseline
-        recommendation = recommend(
-            increment,
-            baseline=self.baseline,
-            children_peak=children_peak,
-            reserved=end["VmRSS"],
-            **self.sizing,
-        )
+        recommendation, notes, base = None, [], None
+        if self.recommend:
+            inputs = self.inputs or CellInputs()
+            base, base_note = self._worker_base(inputs.modules)
+            recommendation, notes = self._recommend(
+                increment, end["VmRSS"], children_peak, base, base_note
+            )
+        inputs = self.inputs or CellInputs()
         return PeakReport(
             peak=peak,
             baseline=self.baseline,
@@ -382,8 +467,68 @@ class PeakMeter:
             timeline=self._timeline.points,
             children_peak=children_peak,
             recommendation=recommendation,
-            warnings=self.warnings + recommendation.warnings,
+            warnings=self.warnings + notes,
             error=type(error).__name__ if error is not None else None,
+            inputs=[item.to_dict() for item in inputs.measured],
+            worker_base=base,
+        )
+
+    def _recommend(
+        self, increment: int, reserved: int, children_peak: int, base: int, base_note: str
+    ):
+        """The recommendation (None when the need cannot be told) and warnings."""
+        inputs = self.inputs or CellInputs()
+        held = (
+            "held as load_partition read them (measured), as a worker holds them"
+            if not inputs.unread
+            else "their deep memory, which a worker holds too"
+        )
+        dominated = self.baseline > max(increment, 0) and self.baseline > 2 * base
+        if not inputs.measured and inputs.opaque and dominated:
+            return None, [
+                f"No recommendation: the kernel held {format_bytes(self.baseline)} before the "
+                f"cell, more than the cell added ({signed_bytes(increment)}), and the cell "
+                f"uses {', '.join(inputs.opaque)}, whose memory clustercraft cannot measure. "
+                "If that holds data loaded earlier, a worker needs it too: load the data "
+                "inside the measured cell, or size the cluster with "
+                "clustercraft.profile_partitions(collection, fn), which runs fn on the largest "
+                "partitions in a real Dask worker, loading included."
+            ]
+        recommendation = recommend(
+            increment,
+            baseline=self.baseline,
+            children_peak=children_peak,
+            reserved=reserved,
+            worker_base=base,
+            worker_base_note=base_note,
+            inputs=inputs.nbytes,
+            inputs_note=f"for inputs loaded before the cell ({inputs.describe()}), {held}",
+            loading=inputs.loading,
+            profile=self.profile,
+            **self.sizing,
+        )
+        notes = list(recommendation.warnings)
+        if inputs.unread:
+            notes.append(
+                f"How much reading {', '.join(inputs.unread)} costs was not measured (often 2-3"
+                " times its size in memory, while Parquet decodes): the need counts its size "
+                "only. Load it with clustercraft.load_partition (which measures reading it) or "
+                "inside the measured cell, or size with clustercraft.profile_partitions."
+            )
+        return recommendation, notes
+
+    def _worker_base(self, modules: set[str]) -> tuple[int, str]:
+        if self.worker_base is not None:
+            return self.worker_base, "a Dask worker process's own RSS (as given)"
+        from .probe import worker_base, worker_modules
+
+        try:
+            base = worker_base(modules)
+        except Exception as error:  # no worker could start here: say so, assume the usual
+            return WORKER_BASE_RSS, f"{WORKER_BASE_NOTE}; a probe worker failed: {error!r}"
+        return base, (
+            "a Dask worker process's own RSS, measured in a probe worker with "
+            f"{', '.join(worker_modules(modules))} imported"
         )
 
     def _peak(self, end: dict[str, int]) -> int:
@@ -426,8 +571,15 @@ def peak_memory(**options: Any) -> PeakMeter:
 
 
 def measure(fn: Callable, /, *args: Any, **kwargs: Any) -> PeakReport:
-    """Call ``fn(*args, **kwargs)`` under a :class:`PeakMeter`; its return value is ``.result``."""
+    """Call ``fn(*args, **kwargs)`` under a :class:`PeakMeter`; its return value is ``.result``.
+
+    Data in the arguments (and in the globals ``fn`` reads) was loaded before the call: its
+    deep memory is added to the recommendation's need, since a worker holds it too.
+    """
+    from .inputs import call_inputs
+
     meter = PeakMeter()
+    meter.inputs = call_inputs(fn, args, kwargs)
     try:
         with meter:
             result = fn(*args, **kwargs)

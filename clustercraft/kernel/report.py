@@ -1,4 +1,5 @@
-"""PeakReport: what one peak-memory measurement found, as plain data with text and HTML views."""
+"""Reports as plain data with text and HTML views: PeakReport (one peak-memory measurement,
+``%%peakmem``) and ProfileReport (``profile_partitions``)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,9 @@ class PeakReport:
     recommendation: Recommendation | None
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
+    # Data the cell used that was loaded before it: [{name, kind, nbytes, rows, nested_rows}].
+    inputs: list[dict] = field(default_factory=list)
+    worker_base: int | None = None  # a worker's own memory, as the recommendation counted it
     result: Any = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict:
@@ -57,6 +61,8 @@ class PeakReport:
             "recommendation": self.recommendation.to_dict() if self.recommendation else None,
             "warnings": list(self.warnings),
             "error": self.error,
+            "inputs": [dict(item) for item in self.inputs],
+            "worker_base": self.worker_base,
         }
 
     def _figures(self) -> list[tuple[str, str]]:
@@ -68,7 +74,14 @@ class PeakReport:
             ("Retained", signed_bytes(self.retained)),
             ("Children peak", children),
             ("Duration", f"{self.duration:.3f} s"),
-        ]
+        ] + self._input_figures()
+
+    def _input_figures(self) -> list[tuple[str, str]]:
+        if not self.inputs:
+            return []
+        names = ", ".join(f"{item['name']} ({item['kind']})" for item in self.inputs)
+        total = sum(item["nbytes"] for item in self.inputs)
+        return [("Inputs", f"{format_bytes(total)} loaded before: {names}")]
 
     def _cluster_line(self) -> str:
         r = self.recommendation
@@ -143,3 +156,201 @@ class PeakReport:
 
 def esc_attr(text: str) -> str:
     return html.escape(text, quote=True)
+
+
+# ---------------------------------------------------------------- profile_partitions
+
+PROFILE_METHOD_LABELS = {
+    "hwm": "exact: each partition's high-water mark of a probe worker process",
+    "sampled": "sampled: short spikes between samples can be missed",
+}
+PROFILE_COLUMNS = (  # (column, heading, format)
+    ("label", "Partition", str),
+    ("rows", "Rows", lambda v: f"{int(v):,}"),
+    ("nested_rows", "Nested rows", lambda v: f"{int(v):,}"),
+    ("memory", "Memory (estimated)", lambda v: format_bytes(int(v))),
+    ("bytes", "Bytes", lambda v: format_bytes(int(v))),
+    ("loaded", "Loaded (measured)", lambda v: format_bytes(int(v))),
+    ("peak", "Worker peak", lambda v: format_bytes(int(v))),
+    ("duration", "Duration", lambda v: f"{v:.3f} s"),
+)
+SCATTER_WIDTH, SCATTER_HEIGHT = 320, 120
+
+
+@dataclass
+class ProfileReport:
+    """What ``profile_partitions`` measured: one row per profiled partition, the worker's
+    base, the fitted model, the largest need and the recommended cluster.
+
+    ``partitions`` columns: label, partition, rows, nested_rows (nested data), memory
+    (estimated, what the model uses), loaded (deep memory once loaded, measured), peak
+    (the worker's exact peak), start (its memory before), load_seconds, fn_seconds,
+    duration. ``cost`` holds seconds: total, sizes, probe_start, probe_close and runs (the
+    partitions' own load and fn time in the worker).
+    """
+
+    partitions: Any  # pandas DataFrame
+    worker_base: int
+    model: Any  # check.PeakModel
+    largest: dict
+    recommendation: Recommendation | None
+    warnings: list[str] = field(default_factory=list)
+    method: str = "hwm"
+    cost: dict = field(default_factory=dict)
+    n_partitions: int = 0
+
+    def to_dict(self) -> dict:
+        """JSON-ready plain data (what the live widget sends)."""
+        rows = self.partitions.to_dict(orient="records")
+        return {
+            "partitions": [{key: plain(value) for key, value in row.items()} for row in rows],
+            "columns": [c for c, _, _ in PROFILE_COLUMNS if c in self.partitions],
+            "worker_base": self.worker_base,
+            "model": self.model.to_dict(),
+            "largest": dict(self.largest),
+            "recommendation": self.recommendation.to_dict() if self.recommendation else None,
+            "warnings": list(self.warnings),
+            "method": self.method,
+            "cost": dict(self.cost),
+            "n_partitions": self.n_partitions,
+            "meaning": dict(self.partitions.attrs.get("meaning", {})),
+        }
+
+    def measured_peaks(self) -> dict:
+        """The exact worker peak of each profiled partition, by label."""
+        return dict(zip(self.partitions["label"], self.partitions["peak"], strict=True))
+
+    def _columns(self) -> list[tuple[str, str, Any]]:
+        return [c for c in PROFILE_COLUMNS if c[0] in self.partitions]
+
+    def _figures(self) -> list[tuple[str, str]]:
+        model, largest, cost = self.model, self.largest, self.cost
+        profiled = "profiled" if largest.get("profiled") else "not profiled: predicted"
+        runs = cost.get("runs", 0.0)
+        return [
+            ("Worker base", f"{format_bytes(self.worker_base)} (at rest, imports included)"),
+            (
+                "Model",
+                f"peak = {format_bytes(int(model.base))} + {model.per_unit:.2f} x {model.column}",
+            ),
+            (
+                "Largest need",
+                f"{format_bytes(largest['predicted_peak'])} on [{largest['label']}] ({profiled})",
+            ),
+            (
+                "Cost",
+                f"{cost.get('total', 0.0):.1f} s in all (probe start "
+                f"{cost.get('probe_start', 0.0):.1f} s); the partitions' own runs {runs:.1f} s",
+            ),
+        ]
+
+    def _head(self) -> str:
+        return (
+            f"Profile of {len(self.partitions)} of {self.n_partitions} partitions "
+            f"({PROFILE_METHOD_LABELS.get(self.method, self.method)})"
+        )
+
+    def _recommendation_line(self) -> str:
+        r = self.recommendation
+        return (
+            f"{r.n_workers} worker(s) x {r.threads_per_worker} thread(s), "
+            f"memory_limit={format_bytes(r.memory_limit)}"
+        )
+
+    def __repr__(self) -> str:
+        columns = self._columns()
+        table = [[heading for _, heading, _ in columns]]
+        table += [
+            [form(row[name]) for name, _, form in columns] for _, row in self.partitions.iterrows()
+        ]
+        widths = [max(len(line[i]) for line in table) for i in range(len(columns))]
+        lines = [self._head()]
+        lines += [
+            "  " + "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
+            for line in table
+        ]
+        lines += [f"  {name:<14}{value}" for name, value in self._figures()]
+        if self.recommendation:
+            lines.append(f"Recommended cluster: {self._recommendation_line()}")
+            for reason in self.recommendation.rationale.splitlines():
+                lines += textwrap.wrap(reason, 96, initial_indent="  ", subsequent_indent="    ")
+        for warning in self.warnings:
+            lines += textwrap.wrap(warning, 96, initial_indent="! ", subsequent_indent="  ")
+        return "\n".join(lines)
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        printer.text("ProfileReport(...)" if cycle else repr(self))
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        columns = self._columns()
+        head = "".join(f"<th>{esc(heading)}</th>" for _, heading, _ in columns)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{esc(form(row[n]))}</td>" for n, _, form in columns) + "</tr>"
+            for _, row in self.partitions.iterrows()
+        )
+        figures = "".join(
+            f"<tr><th style='text-align:left'>{esc(n)}</th><td>{esc(v)}</td></tr>"
+            for n, v in self._figures()
+        )
+        parts = [
+            "<div class='jp-ClusterCraft-profileReport'>",
+            f"<strong>{esc(self._head())}</strong>",
+            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>",
+            "<div style='display:flex;gap:1em;align-items:center'>",
+            f"<table>{figures}</table>{self._chart_svg()}</div>",
+        ]
+        if self.recommendation:
+            parts.append(
+                f"<p><strong>Recommended cluster:</strong> {esc(self._recommendation_line())}</p>"
+                "<ul style='max-width:60em'>"
+                + "".join(f"<li>{esc(r)}</li>" for r in self.recommendation.rationale.splitlines())
+                + "</ul>"
+            )
+        if self.warnings:
+            items = "".join(f"<li>{esc(w)}</li>" for w in self.warnings)
+            parts.append(f"<ul class='jp-ClusterCraft-peakWarnings'>{items}</ul>")
+        parts.append("</div>")
+        return "".join(parts)
+
+    def _chart_svg(self) -> str:
+        """Worker peak against partition size: the points, the fitted line and the limit."""
+        column = self.model.column
+        xs = [float(x) for x in self.partitions[column]] + [float(self.largest[column])]
+        limit = self.recommendation.memory_limit if self.recommendation else 0
+        right = max(xs) * 1.05 or 1.0
+        top = max([float(p) for p in self.partitions["peak"]] + [limit, 1.0]) * 1.05
+
+        def at(x: float, y: float) -> str:
+            return (
+                f"{x / right * SCATTER_WIDTH:.1f},{SCATTER_HEIGHT - y / top * SCATTER_HEIGHT:.1f}"
+            )
+
+        fit = f"{at(0, self.model.base)} {at(right, self.model.base + self.model.per_unit * right)}"
+        points = "".join(
+            f"<circle r='3' cx='{at(x, y).split(',')[0]}' cy='{at(x, y).split(',')[1]}' "
+            "fill='var(--jp-brand-color1, steelblue)'/>"
+            for x, y in zip(self.partitions[column], self.partitions["peak"], strict=True)
+        )
+        line = ""
+        if limit:
+            y = at(0, limit).split(",")[1]
+            line = (
+                f"<line x1='0' x2='{SCATTER_WIDTH}' y1='{y}' y2='{y}' "
+                "stroke='var(--jp-error-color1, red)' stroke-dasharray='4 3'/>"
+            )
+        label = (
+            f"Worker peak against {column} of {len(self.partitions)} partitions, fitted line"
+            + (f", memory limit {format_bytes(limit)}" if limit else "")
+        )
+        return (
+            f"<svg width='{SCATTER_WIDTH}' height='{SCATTER_HEIGHT}' role='img' "
+            f"aria-label='{esc_attr(label)}'>{line}"
+            f"<polyline points='{fit}' fill='none' stroke='var(--jp-warn-color1, orange)'/>"
+            f"{points}</svg>"
+        )
+
+
+def plain(value: Any) -> Any:
+    """NumPy scalars as Python ones, for JSON."""
+    return value.item() if hasattr(value, "item") else value

@@ -12,13 +12,15 @@ from dask.utils import format_bytes, parse_bytes
 MiB = 2**20
 GiB = 2**30
 
-# RSS of a Dask worker process before it holds data: measured with distributed 2026.8 on
-# Python 3.11 (LocalCluster, processes=True): 63 MiB fresh, 167 MiB once numpy, pandas,
-# pyarrow and dask.dataframe are imported, which any real analysis task does.
+# RSS of a Dask worker process before it holds data, when it cannot be measured here (the
+# probe worker of probe.py measures it): with distributed 2026.8 on Python 3.11, 63 MiB
+# fresh, 167 MiB once numpy, pandas, pyarrow and dask.dataframe are imported, which any
+# real analysis task does; more with the analysis's own libraries (298 MiB with lsdb,
+# nested_pandas and light_curve).
 WORKER_BASE_RSS = 170 * MiB
 WORKER_BASE_NOTE = (
-    "a Dask worker process's own RSS (measured: 63 MiB fresh, 167 MiB with numpy, pandas, "
-    "pyarrow and dask.dataframe imported)"
+    "a Dask worker process's own RSS (assumed: 63 MiB fresh, 167 MiB with numpy, pandas, "
+    "pyarrow and dask.dataframe imported, more with other libraries)"
 )
 
 FEW_WORKERS_FACTOR = 2.0
@@ -27,7 +29,13 @@ MANY_WORKERS_FACTOR = 1.5
 MANY_WORKERS = 8
 
 # Round limits up to steps a person would type: (limit up to, step).
-READABLE_STEPS = ((4 * GiB, GiB // 4), (32 * GiB, GiB // 2), (math.inf, GiB))
+# Fine steps for small workers, so that rounding up does not halve how full they run.
+READABLE_STEPS = (
+    (2 * GiB, 128 * MiB),
+    (4 * GiB, GiB // 4),
+    (32 * GiB, GiB // 2),
+    (math.inf, GiB),
+)
 
 
 @dataclass
@@ -41,13 +49,15 @@ class Recommendation:
     factor: float
     need: int
     warnings: list[str] = field(default_factory=list)
+    profile: str | None = None  # the cluster profile to launch it with (None: the default)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
 def readable_size(nbytes: float) -> int:
-    """Round ``nbytes`` up to the next 0.25 GiB (<= 4 GiB), 0.5 GiB (<= 32 GiB) or 1 GiB step."""
+    """Round ``nbytes`` up to the next 128 MiB (<= 2 GiB), 256 MiB (<= 4 GiB), 512 MiB
+    (<= 32 GiB) or 1 GiB step."""
     for upto, step in READABLE_STEPS:
         if nbytes <= upto:
             return int(max(1, math.ceil(nbytes / step)) * step)
@@ -89,16 +99,74 @@ def recommend(
     cores: int | None = None,
     reserved: int = 0,
     worker_base: int = WORKER_BASE_RSS,
+    worker_base_note: str = WORKER_BASE_NOTE,
+    inputs: int = 0,
+    inputs_note: str = "",
+    loading: int = 0,
+    profile: str | None = None,
 ) -> Recommendation:
     """Size a cluster for a function whose run on one partition rose ``increment`` bytes.
 
-    ``memory_available`` and ``cores`` describe one node; by default this machine, less
-    ``reserved`` bytes (the measuring kernel, which stays alive next to a local cluster).
+    ``inputs`` are bytes of data the run used that were loaded before it (a worker loads
+    them too), ``loading`` the peak of reading them, ``worker_base`` a worker process's own
+    memory. ``memory_available`` and ``cores`` describe one node; by default this machine,
+    less ``reserved`` bytes (the measuring kernel, which stays alive next to a local cluster).
     """
+    increment = max(increment, 0)
+    need = max(increment + inputs, loading) + worker_base
+    parts = [f"{format_bytes(increment)} measured increment"]
+    if inputs:
+        parts.append(f"{format_bytes(inputs)} {inputs_note}")
+    if loading > increment + inputs:  # reading the inputs peaked higher than the cell
+        parts = [
+            f"{format_bytes(loading)} reading the inputs (more than the cell's {' + '.join(parts)})"
+        ]
+    parts.append(f"{format_bytes(worker_base)} for {worker_base_note}")
+    need_line = (
+        f"Need per worker: {' + '.join(parts)} = {format_bytes(need)}; the kernel's baseline "
+        "(imports, notebook state) is left out since a worker has its own."
+    )
+    recommendation = size_cluster(
+        need,
+        need_line,
+        factor=factor,
+        n_workers=n_workers,
+        memory_available=memory_available,
+        cores=cores,
+        reserved=reserved,
+        profile=profile,
+    )
+    baseline_warning = not inputs and baseline > increment and baseline > 2 * worker_base
+    if baseline_warning:
+        recommendation.warnings.append(
+            f"The kernel already held {format_bytes(baseline)} before the cell, more than the "
+            f"cell added ({format_bytes(increment)}). If the cell works on data loaded "
+            "earlier (the partition itself), load it inside the measured cell, or each "
+            "worker's need is underestimated."
+        )
+    if children_peak > need // 4:
+        recommendation.warnings.append(
+            f"Child processes peaked at {format_bytes(children_peak)}; a Dask memory limit "
+            "covers the worker process only, so leave room for its children."
+        )
+    return recommendation
+
+
+def size_cluster(
+    need: int,
+    need_line: str,
+    *,
+    factor: float | None = None,
+    n_workers: int | None = None,
+    memory_available: int | str | None = None,
+    cores: int | None = None,
+    reserved: int = 0,
+    profile: str | None = None,
+) -> Recommendation:
+    """The cluster for workers that each need ``need`` bytes (``need_line`` says why)."""
     here = memory_available is None
     node_memory = machine_memory() - reserved if here else as_bytes(memory_available)
     node_cores = cores or machine_cores()
-    need = max(increment, 0) + worker_base
 
     def workers_per_node(f: float) -> int:
         return int(max(0, min(node_cores, node_memory // readable_size(need * f))))
@@ -111,9 +179,7 @@ def recommend(
 
     where = "this machine" if here else "one node"
     lines = [
-        f"Need per worker: {format_bytes(max(increment, 0))} measured increment + "
-        f"{format_bytes(worker_base)} for {WORKER_BASE_NOTE} = {format_bytes(need)}; the "
-        "kernel's baseline (imports, notebook state) is left out since a worker has its own.",
+        need_line,
         f"Memory limit = need x {factor:g} = {format_bytes(int(need * factor))}, rounded up to "
         f"{format_bytes(limit)}. {_factor_reason(factor, count)}",
         "1 thread per worker: the limit holds one partition in flight; each extra thread "
@@ -123,9 +189,15 @@ def recommend(
         ),
     ]
     too_big = per_node == 0 or (here and count > per_node)
-    warnings = _warnings(
-        increment, baseline, children_peak, need, limit, count, too_big, node_memory, where
-    )
+    warnings = []
+    if too_big:
+        total = f"{count} x {format_bytes(limit)}" if count > 1 else format_bytes(limit)
+        warnings.append(
+            f"The cluster needs {total} but {where} has {format_bytes(node_memory)}: use a "
+            "job-queue cluster on bigger or more nodes (dask-jobqueue, e.g. "
+            f"SLURMCluster(cores=1, processes=1, memory='{format_bytes(limit)}')), or split "
+            "the data into smaller partitions."
+        )
     return Recommendation(
         n_workers=count,
         threads_per_worker=1,
@@ -134,6 +206,7 @@ def recommend(
         factor=factor,
         need=need,
         warnings=warnings,
+        profile=profile,
     )
 
 
@@ -144,13 +217,13 @@ def _auto_factor(n_workers: int) -> float:
 def _factor_reason(factor: float, count: int) -> str:
     if factor == FEW_WORKERS_FACTOR:
         return (
-            f"x{factor:g} with only {count} worker(s) (fewer than {MANY_WORKERS}): the peak sits at "
+            f"x{factor:g} with only {count} worker(s) (fewer than {MANY_WORKERS}): the need sits at "
             "50 % of the limit, below Dask's 60 % spill target, and an out-of-memory restart "
             "would lose a large share of a small cluster."
         )
     if factor == MANY_WORKERS_FACTOR:
         return (
-            f"x{factor:g} with {count} workers sharing the load: the peak reaches 67 % of the "
+            f"x{factor:g} with {count} workers sharing the load: the need reaches 67 % of the "
             "limit, past Dask's 60 % spill target but under its 80 % pause threshold, and one "
             "restart costs little; the saving buys a third more workers."
         )
@@ -181,41 +254,6 @@ def _count_reason(
     if bound == "cores" and node_memory // per_node > limit:
         extra = f" Memory would allow up to {format_bytes(node_memory // per_node)} per worker."
     return f"{count} worker(s): {fits} (bound by {bound}).{extra}"
-
-
-def _warnings(
-    increment: int,
-    baseline: int,
-    children_peak: int,
-    need: int,
-    limit: int,
-    count: int,
-    too_big: bool,
-    node_memory: int,
-    where: str,
-) -> list[str]:
-    warnings = []
-    if too_big:
-        total = f"{count} x {format_bytes(limit)}" if count > 1 else format_bytes(limit)
-        warnings.append(
-            f"The cluster needs {total} but {where} has {format_bytes(node_memory)}: use a "
-            "job-queue cluster on bigger or more nodes (dask-jobqueue, e.g. "
-            f"SLURMCluster(cores=1, processes=1, memory='{format_bytes(limit)}')), or split "
-            "the data into smaller partitions."
-        )
-    if baseline > increment and baseline > 2 * WORKER_BASE_RSS:
-        warnings.append(
-            f"The kernel already held {format_bytes(baseline)} before the cell, more than the "
-            f"cell added ({format_bytes(max(increment, 0))}). If the cell works on data loaded "
-            "earlier (the partition itself), load it inside the measured cell, or each "
-            "worker's need is underestimated."
-        )
-    if children_peak > need // 4:
-        warnings.append(
-            f"Child processes peaked at {format_bytes(children_peak)}; a Dask memory limit "
-            "covers the worker process only, so leave room for its children."
-        )
-    return warnings
 
 
 # ---------------------------------------------------------------- the verdict on a run

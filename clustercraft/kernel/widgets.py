@@ -1,4 +1,5 @@
-"""Inline widgets drawn by clustercraft's labextension: live worker tables and peak reports.
+"""Inline widgets drawn by clustercraft's labextension: live worker tables, peak reports and
+partition profile reports.
 
 Tables and timelines cross the comm as Arrow IPC buffers (see ``arrow.py``). Each widget's
 mimebundle also carries a static HTML and text rendering, for frontends without widgets.
@@ -297,26 +298,20 @@ def worker_table_html(summary: Mapping[str, Any], rows: list[Mapping[str, Any]])
     )
 
 
-# ---------------------------------------------------------------- peak report
+# ---------------------------------------------------------------- reports
 
 
-class PeakReportWidget(_Widget):
-    """A %%peakmem report: figures, memory chart, recommendation, launch and copy buttons.
+class _ReportWidget(_Widget):
+    """A report shown live while it is being made, then final: figures, recommendation,
+    "Launch recommended cluster" and "Copy as code"."""
 
-    Made with a report, or live: ``PeakReportWidget()`` shows current and peak memory as
-    ``progress(current, peak)`` is called, until ``finish(report)``.
-    """
-
-    _model_name = Unicode("PeakReportModel").tag(sync=True)
-    _view_name = Unicode("PeakReportView").tag(sync=True)
-    # PeakReport.to_dict() without the timeline, or {} while measuring.
+    # The report's to_dict(), or {} while measuring.
     report = Dict().tag(sync=True)
-    # Arrow IPC stream, columns t (seconds) and rss (bytes); bounded before it is sent.
-    timeline = Bytes().tag(sync=True)
-    # {"running", "current", "peak", "elapsed"} while the measured code runs.
+    # {"running": True, ...figures so far} while measuring, else {"running": False}.
     live = Dict({"running": False}).tag(sync=True)
     # What "Copy as code" copies: the recommended cluster as Python.
     code = Unicode().tag(sync=True)
+    measuring = "Measuring..."  # the text views while live
 
     def __init__(self, report: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -328,33 +323,82 @@ class PeakReportWidget(_Widget):
         else:
             self.live = {"running": True, "current": 0, "peak": 0, "elapsed": 0.0}
 
-    def progress(self, current: int, peak: int) -> None:
-        """Show the figures of a running measurement (called from the meter's thread)."""
+    def _show_live(self, figures: dict[str, Any], force: bool = False) -> None:
         now = time.perf_counter()
-        if self.final is not None or now - self._last_progress < PROGRESS_INTERVAL:
+        if self.final is not None or (not force and now - self._last_progress < PROGRESS_INTERVAL):
             return
         self._last_progress = now
-        elapsed = round(now - self._started, 2)
-        self.live = {"running": True, "current": current, "peak": peak, "elapsed": elapsed}
+        self.live = {"running": True, **figures, "elapsed": round(now - self._started, 2)}
 
     def finish(self, report: Any) -> None:
-        """Show the final report (a PeakReport)."""
+        """Show the final report."""
         self.final = report
-        data = report.to_dict()
-        data.pop("timeline", None)
+        data = self._data(report)
         with self.hold_sync():
             self.report = data
-            self.timeline = encode_timeline(bound_timeline(report.timeline))
             self.code = recommended_cluster_code(data.get("recommendation"))
             self.live = {"running": False}
 
+    def _data(self, report: Any) -> dict[str, Any]:
+        return report.to_dict()
+
     def text(self) -> str:
-        return repr(self.final) if self.final is not None else "Measuring peak memory..."
+        return repr(self.final) if self.final is not None else self.measuring
 
     def html(self) -> str:
         if self.final is not None:
             return self.final._repr_html_()
-        return "<p>Measuring peak memory&hellip;</p>"
+        return f"<p>{html.escape(self.measuring)}</p>"
+
+
+class PeakReportWidget(_ReportWidget):
+    """A %%peakmem report: figures, memory chart, recommendation, launch and copy buttons.
+
+    Made with a report, or live: ``PeakReportWidget()`` shows current and peak memory as
+    ``progress(current, peak)`` is called, until ``finish(report)``.
+    """
+
+    _model_name = Unicode("PeakReportModel").tag(sync=True)
+    _view_name = Unicode("PeakReportView").tag(sync=True)
+    # Arrow IPC stream, columns t (seconds) and rss (bytes); bounded before it is sent.
+    timeline = Bytes().tag(sync=True)
+    measuring = "Measuring peak memory..."
+
+    def progress(self, current: int, peak: int) -> None:
+        """Show the figures of a running measurement (called from the meter's thread)."""
+        self._show_live({"current": current, "peak": peak})
+
+    def finish(self, report: Any) -> None:
+        with self.hold_sync():
+            self.timeline = encode_timeline(bound_timeline(report.timeline))
+            super().finish(report)
+
+    def _data(self, report: Any) -> dict[str, Any]:
+        data = report.to_dict()
+        data.pop("timeline", None)  # sent as Arrow
+        return data
+
+
+class ProfileReportWidget(_ReportWidget):
+    """A profile_partitions report: the table per partition, worker peak against partition
+    size with the fitted line and the memory limit, the recommendation and its buttons.
+
+    Live: ``progress({"partition", "of", "label", "current", "peak"})`` while partitions
+    run in the probe worker, until ``finish(report)``.
+    """
+
+    _model_name = Unicode("ProfileReportModel").tag(sync=True)
+    _view_name = Unicode("ProfileReportView").tag(sync=True)
+    measuring = "Profiling partitions in a probe worker..."
+
+    def progress(self, state: Mapping[str, Any]) -> None:
+        """Show which partition runs and the worker's memory (called while it runs)."""
+        figures = {
+            name: state[name]
+            for name in ("partition", "of", "label", "current", "peak")
+            if name in state
+        }
+        self._show_live(figures, force=bool(state.get("done")))
 
 
 def recommended_cluster_code(recommendation: Mapping[str, Any] | None) -> str:

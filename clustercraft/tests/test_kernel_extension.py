@@ -3,13 +3,14 @@
 import pytest
 from jupyter_client.manager import start_new_kernel
 
+from clustercraft.tests.kernels import shutdown_kernel
+
 
 @pytest.fixture(scope="module")
 def kernel_client():
     manager, client = start_new_kernel(kernel_name="python3")
     yield client
-    client.stop_channels()
-    manager.shutdown_kernel(now=True)
+    shutdown_kernel(manager, client)
 
 
 def run(client, code):

@@ -6,11 +6,14 @@ import json
 import threading
 import time
 
+import numpy as np
+import pandas as pd
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from jupyter_client.manager import start_new_kernel
 
 from clustercraft.kernel.report import PeakReport
+from clustercraft.tests.kernels import shutdown_kernel
 
 MiB = 2**20
 
@@ -103,8 +106,7 @@ def test_tracebacks_point_into_the_cell(shell, capsys) -> None:
 def kernel_manager():
     manager, client = start_new_kernel(kernel_name="python3")
     yield manager, client
-    client.stop_channels()
-    manager.shutdown_kernel(now=True)
+    shutdown_kernel(manager, client)
 
 
 @pytest.fixture
@@ -175,3 +177,83 @@ def test_interrupt_in_a_real_kernel(kernel_manager) -> None:
     reply, outputs = execute(client, "print(_peakmem.error, _peakmem.duration < 10)")
     assert outputs[-1]["content"]["text"].split() == ["KeyboardInterrupt", "True"]
     assert execute(client, "%peakmem 1")[0]["status"] == "ok"  # nothing left locked
+
+
+# ---------------------------------------------------------------- inputs loaded before the cell
+
+
+def test_input_loaded_before_the_cell_is_added_to_the_need(shell) -> None:
+    run(shell, "import pandas as pd\npixel = pd.DataFrame(np.ones((2**20, 8)))")  # 64 MiB
+    pixel_bytes = int(shell.user_ns["pixel"].memory_usage(deep=True).sum())
+    report = run(shell, "%%peakmem\ndoubled = pixel * 2").result
+    assert abs(report.increment - 64 * MiB) <= 2 * MiB, report
+    assert report.inputs == [
+        {
+            "name": "pixel",
+            "kind": "DataFrame",
+            "nbytes": pixel_bytes,
+            "rows": 2**20,
+            "nested_rows": 0,
+            "load_peak": None,  # not read by load_partition: reading it was not measured
+            "load_retained": None,
+        }
+    ]
+    recommendation = report.recommendation
+    assert recommendation.need == report.increment + pixel_bytes + report.worker_base
+    assert "inputs loaded before the cell (pixel (DataFrame))" in recommendation.rationale
+    assert "Inputs" in repr(report) and "pixel (DataFrame)" in repr(report)
+    assert not any("before the cell, more than" in w for w in report.warnings)
+    assert any("reading pixel costs was not measured" in w for w in report.warnings)
+
+
+def test_a_partition_read_by_load_partition_counts_what_reading_it_cost(shell, tmp_path) -> None:
+    frame = pd.DataFrame({"x": np.arange(2**22, dtype="float64"), "y": 1.0})  # 64 MiB
+    frame.to_parquet(tmp_path / "part.0.parquet")
+    path = str(tmp_path)
+    run(shell, f"import clustercraft, dask.dataframe as dd\nddf = dd.read_parquet({path!r})")
+    run(shell, "part = clustercraft.load_partition(ddf, 0)")
+    load = shell.user_ns["part"].attrs["clustercraft_load"]
+    assert load["peak"] >= load["retained"] >= 60 * MiB  # at least the frame itself
+    report = run(shell, "%%peakmem\ntotal = part['x'].sum()").result
+    (item,) = report.inputs
+    assert (item["load_peak"], item["load_retained"]) == (load["peak"], load["retained"])
+    assert report.recommendation.need == report.worker_base + max(
+        max(report.increment, 0) + max(item["nbytes"], load["retained"]),
+        max(item["nbytes"], load["peak"]),
+    )
+    assert "as load_partition read them (measured)" in report.recommendation.rationale
+    assert not any("was not measured" in w for w in report.warnings)
+    run(shell, "del part, ddf")
+
+
+def test_inputs_reached_through_a_function_count_too(shell) -> None:
+    run(shell, "def work():\n    return (pixel * 2).sum().sum()")
+    report = run(shell, "%%peakmem\nwork()").result
+    assert [item["name"] for item in report.inputs] == ["pixel"]
+    assert report.recommendation.need > report.inputs[0]["nbytes"] + report.worker_base
+    # A fat test process would show in the peaks of children it starts later (exec keeps
+    # the parent's RSS as the child's maxrss).
+    run(shell, "del pixel, doubled, work")
+
+
+def test_the_worker_base_is_measured_in_a_probe_worker(shell) -> None:
+    report = run(shell, "%%peakmem\nc = np.ones(2**20)").result
+    assert 40 * MiB < report.worker_base < 400 * MiB, report.worker_base
+    assert "measured in a probe worker with dask.dataframe, numpy, pandas, pyarrow" in (
+        report.recommendation.rationale
+    )
+    given = run(shell, "%%peakmem --worker-base 1GiB\nc = np.ones(2**20)").result
+    assert given.worker_base == 2**30 and "(as given)" in given.recommendation.rationale
+
+
+def test_data_it_cannot_measure_gives_no_recommendation(shell) -> None:
+    cell = (
+        "class Holder:\n    __slots__ = ('block',)\n\n"
+        "holder = Holder()\nholder.block = np.ones(512 * 2**20 // 8)"
+    )
+    run(shell, cell)
+    report = run(shell, "%%peakmem\ntotal = holder.block.sum()").result
+    assert report.recommendation is None
+    (warning,) = [w for w in report.warnings if w.startswith("No recommendation")]
+    assert "holder (Holder)" in warning and "profile_partitions" in warning
+    run(shell, "del holder")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
+from dask.utils import parse_bytes
 from nbclient import NotebookClient
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -42,13 +45,70 @@ def workdir(tmp_path, monkeypatch) -> Path:
     return tmp_path
 
 
-@pytest.mark.timeout(240)
-def test_one_pixel_notebook(workdir):
-    text = run_notebook("one_pixel.ipynb", workdir)
+RECOMMENDED = re.compile(
+    r"Recommended cluster: (\d+) worker\(s\) x (\d+) thread\(s\), memory_limit=([\d.]+ \w+)"
+)
+
+
+def client_code(address: str) -> str:
+    """What the report's Launch button inserts below it (src/code.ts's clientCode)."""
+    return f"from dask.distributed import Client\nclient = Client({json.dumps(address)})"
+
+
+def cell_text(cell) -> str:
+    return "\n".join(
+        [output.get("text", "") for output in cell.get("outputs", [])]
+        + [
+            str(value)
+            for output in cell.get("outputs", [])
+            for value in output.get("data", {}).values()
+        ]
+    )
+
+
+@pytest.mark.timeout(300)
+async def test_one_pixel_notebook_runs_on_the_cluster_its_button_launched(workdir, clusters):
+    """Top to bottom, with "Launch recommended cluster" done as the report's button does it:
+    POST the recommendation to the server, then insert the client cell below the report."""
+    for file in ["one_pixel.ipynb", *HELPERS]:
+        shutil.copy(EXAMPLES / file, workdir / file)
+    notebook = nbformat.read(workdir / "one_pixel.ipynb", as_version=4)
+    (report_at,) = [
+        i for i, cell in enumerate(notebook.cells) if "profile_partitions(" in cell.source
+    ]
+    runner = NotebookClient(
+        notebook, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}
+    )
+    launched = None
+    async with runner.async_setup_kernel():
+        index = 0
+        while index < len(notebook.cells):
+            cell = notebook.cells[index]
+            if cell.cell_type == "code":
+                await runner.async_execute_cell(cell, index)
+            if index == report_at:
+                workers, threads, limit = RECOMMENDED.search(cell_text(cell)).groups()
+                created = await clusters.create(
+                    n_workers=int(workers),
+                    threads_per_worker=int(threads),
+                    memory_limit=parse_bytes(limit.replace(" ", "")),
+                )
+                launched = await clusters.wait_for(
+                    created["id"],
+                    lambda c, n=int(workers): c["status"] == "running" and c["n_workers"] == n,
+                )
+                inserted = nbformat.v4.new_code_cell(client_code(launched["scheduler_address"]))
+                notebook.cells.insert(index + 1, inserted)
+            index += 1
+    text = "\n".join(cell_text(cell) for cell in notebook.cells)
     assert "40 pixels" in text
     assert "Order: 4, Pixel:" in text  # labels from the HATS-like file layout
+    assert "Profile of 3 of 40 partitions" in text
     assert "6,000 objects, period recovered within 2 %" in text
-    assert "does NOT fit" not in text
+    assert "do NOT fit" not in text
+    # The job ran on the launched cluster: its address is the client's.
+    assert launched["scheduler_address"] in text
+    await clusters.request("DELETE", launched["id"])
 
 
 @pytest.mark.timeout(240)

@@ -13,15 +13,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clustercraft.kernel.partitions import (
-    PartitionSizeWarning,
-    check_partitions,
-    largest_partitions,
-    load_partition,
-    partition_sizes,
-)
+from clustercraft.kernel.check import PartitionSizeWarning, check_partitions
+from clustercraft.kernel.partitions import largest_partitions, load_partition, partition_sizes
+from clustercraft.kernel.sizing import WORKER_BASE_RSS
 
 ROWS_PER_FILE = [120, 900, 40, 310, 5, 660, 75, 220]  # uneven on purpose
+MiB, GiB = 2**20, 2**30
 
 
 def _forbid_compute(*args, **kwargs):
@@ -90,7 +87,8 @@ def test_largest_first_and_head(parquet_dir):
     with no_compute():
         top = largest_partitions(ddf, n=3)
         by_bytes = largest_partitions(ddf, n=None, by="bytes")
-    assert list(top.columns) == ["label", "partition", "rows", "bytes"]
+    assert list(top.columns) == ["label", "partition", "rows", "bytes", "memory"]
+    assert top.attrs["ranked_by"] == "memory"
     assert top["rows"].tolist() == sorted(ROWS_PER_FILE, reverse=True)[:3]
     assert top["label"].tolist() == [1, 5, 3]  # the partition index when files have no pixel
     assert by_bytes["bytes"].is_monotonic_decreasing
@@ -208,40 +206,82 @@ def test_hats_path_without_lsdb_says_how_to_install(tmp_path, monkeypatch):
 # ----------------------------------------------------------------------------- partition check
 
 
-def test_check_fits_and_warns(parquet_dir):
+def test_check_without_a_measurement_guesses_from_memory(parquet_dir):
     ddf = dd.read_parquet(parquet_dir)
     sizes = partition_sizes(ddf)
-    largest = int(sizes["bytes"].max())
+    largest = int(sizes["memory"].max())
+    guess = WORKER_BASE_RSS + 2 * largest  # memory x factor 2 + a worker's usual base
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        roomy = check_partitions(ddf, memory_limit=largest * 2)
-    assert roomy.fits
-    assert roomy.needed == largest * 2
-    assert roomy.too_large.empty
-    assert "fits" in repr(roomy)
+        roomy = check_partitions(ddf, memory_limit=guess / 0.8 + 1)
+    assert roomy.fits and roomy.too_large.empty
+    assert roomy.needed == guess
+    assert "nothing measured" in roomy.message and "profile_partitions" in roomy.message
 
-    with pytest.warns(PartitionSizeWarning, match="does NOT fit"):
-        tight = check_partitions(sizes, memory_limit=largest, factor=1.5)
+    with pytest.warns(PartitionSizeWarning, match="do NOT fit"):
+        tight = check_partitions(sizes, WORKER_BASE_RSS + largest, factor=1.5)
     assert not tight.fits
-    assert int(tight.too_large["bytes"].min()) > largest / 1.5
+    over = tight.too_large
+    assert (over["over"] > 0).all()
+    assert (over["predicted_peak"] - over["over"] <= 0.8 * (WORKER_BASE_RSS + largest) + 1).all()
+    assert f"{over['label'].iloc[0]} by " in tight.message  # named, and by how much
     assert list(tight.distribution.index) == ["min", "median", "90%", "max"]
-    assert tight.distribution.loc["max", "bytes"] == largest
     assert "data-verdict='does not fit'" in tight._repr_html_()
 
 
-def test_check_takes_a_report_recommendation_and_threads(parquet_dir):
-    sizes = partition_sizes(dd.read_parquet(parquet_dir))
-    largest = int(sizes["bytes"].max())
-    report = SimpleNamespace(
-        recommendation=SimpleNamespace(memory_limit=largest * 5, threads_per_worker=3)
+def peakmem_report(increment, inputs=(), limit=GiB, threads=1, base=100 * MiB):
+    return SimpleNamespace(
+        increment=increment,
+        inputs=list(inputs),
+        worker_base=base,
+        recommendation=SimpleNamespace(memory_limit=limit, threads_per_worker=threads),
     )
-    with pytest.warns(PartitionSizeWarning):  # 2 x 3 threads = 6 > 5
+
+
+def test_check_scales_a_peakmem_report_by_rows(parquet_dir):
+    sizes = partition_sizes(dd.read_parquet(parquet_dir))
+    pixel = {"name": "pixel", "kind": "DataFrame", "nbytes": 20 * MiB, "rows": 100}
+    report = peakmem_report(10 * MiB, [pixel])  # 30 MiB on 100 rows
+    check = check_partitions(sizes, report, warn=False)
+    predicted = dict(zip(check.sizes["rows"], check.sizes["predicted_peak"], strict=True))
+    for rows in ROWS_PER_FILE:
+        assert predicted[rows] == 100 * MiB + rows * 30 * MiB // 100
+    assert check.sizes["rows"].iloc[0] == max(ROWS_PER_FILE)
+    assert "307.20 kiB a row" in check.message
+    # 900 rows need 100 MiB + 270 MiB = 370 MiB; 80 % of 400 MiB is 320 MiB: 50 MiB over.
+    with pytest.warns(PartitionSizeWarning, match=r"do NOT fit.*by 50\.00 MiB"):
+        tight = check_partitions(sizes, report, memory_limit=400 * MiB)
+    assert tight.too_large["rows"].tolist() == [900]
+
+
+def test_check_counts_what_reading_the_input_cost(parquet_dir):
+    sizes = partition_sizes(dd.read_parquet(parquet_dir))
+    pixel = {"name": "pixel", "kind": "DataFrame", "nbytes": 20 * MiB, "rows": 100}
+    read = pixel | {"load_peak": 80 * MiB, "load_retained": 50 * MiB}
+    check = check_partitions(sizes, peakmem_report(10 * MiB, [read]), warn=False)
+    # reading it peaked at 80 MiB, more than holding it as read (50) plus the cell (10)
+    assert check.model.per_unit == 80 * MiB / 100
+    held = check_partitions(sizes, peakmem_report(40 * MiB, [read]), warn=False)
+    assert held.model.per_unit == 90 * MiB / 100  # 50 MiB as read + the cell's 40
+
+
+def test_check_of_a_cell_that_loaded_its_own_data_scales_from_the_largest(parquet_dir):
+    sizes = partition_sizes(dd.read_parquet(parquet_dir))
+    check = check_partitions(sizes, peakmem_report(200 * MiB), warn=False)
+    assert check.needed == 300 * MiB  # the largest partition is the one measured
+    assert "taken to be the largest partition" in check.message
+
+
+def test_check_counts_every_thread_and_a_recommendation_as_dict(parquet_dir):
+    sizes = partition_sizes(dd.read_parquet(parquet_dir))
+    report = peakmem_report(200 * MiB, limit=768 * MiB, threads=3)
+    with pytest.warns(PartitionSizeWarning):  # 100 MiB + 3 x 200 MiB > 80 % of 768 MiB
         check = check_partitions(sizes, report)
-    assert check.threads_per_worker == 3
+    assert check.threads_per_worker == 3 and check.needed == 700 * MiB
     assert check.source == "recommendation"
-    as_dict = check_partitions(sizes, {"memory_limit": f"{largest * 7}B"}, warn=False)
-    assert as_dict.fits and as_dict.threads_per_worker == 1
+    as_dict = check_partitions(sizes, {"memory_limit": "2GiB"}, warn=False)
+    assert as_dict.memory_limit == 2 * GiB and as_dict.threads_per_worker == 1
 
 
 def test_check_reads_the_limit_from_a_running_client(parquet_dir):
@@ -275,8 +315,10 @@ def test_check_bad_inputs(parquet_dir):
         check_partitions(sizes, "1GiB", factor=0)
     with pytest.raises(ValueError, match="memory_limit must be positive"):
         check_partitions(sizes, 0)
-    with pytest.raises(TypeError, match="memory_limit must be"):
+    with pytest.raises(TypeError, match="report must be"):
         check_partitions(sizes, object())
+    with pytest.raises(TypeError, match="memory_limit must be"):
+        check_partitions(sizes, memory_limit=[1])
 
 
 # ----------------------------------------------------------------------------- LSDB / HATS
@@ -344,3 +386,78 @@ def test_empty_catalog_is_refused(hats_catalog):
     assert empty.get_healpix_pixels() == []
     with pytest.raises(ValueError, match="empty catalog"):
         largest_partitions(empty)
+
+
+# ----------------------------------------------------------------------------- nested catalogs
+
+CROWDED, DEEP, SMALL = 100, 300, 500  # order-3 pixels
+SKEWED_FIELDS = [  # the most objects are not the most data
+    dict(pixel=CROWDED, objects=6_000, observations=20),
+    dict(pixel=DEEP, objects=1_500, observations=300),
+    dict(pixel=SMALL, objects=800, observations=60),
+]
+
+
+@pytest.fixture(scope="module")
+def nested_catalog(tmp_path_factory) -> Path:
+    pytest.importorskip("lsdb", reason="nested catalogs need lsdb (pip install lsdb)")
+    from clustercraft.tests.catalogs import Field, write_catalog
+
+    fields = [Field(**field) for field in SKEWED_FIELDS]
+    return write_catalog(tmp_path_factory.mktemp("nested") / "skewed", fields)
+
+
+def pixel_label(pixel: int) -> str:
+    return f"Order: 3, Pixel: {pixel}"
+
+
+def test_nested_catalog_ranks_by_memory_not_objects(nested_catalog):
+    import lsdb
+
+    catalog = lsdb.open_catalog(nested_catalog)
+    with no_compute():
+        top = largest_partitions(catalog, n=None)
+        by_objects = largest_partitions(catalog, n=None, by="rows")
+        by_observations = largest_partitions(catalog, n=None, by="nested_rows")
+    assert top.attrs["method"] == "hats-metadata"
+    assert list(top.columns) == ["label", "partition", "rows", "nested_rows", "bytes", "memory"]
+    assert top["label"].tolist() == [pixel_label(p) for p in (DEEP, CROWDED, SMALL)]
+    assert by_observations["label"].tolist() == top["label"].tolist()
+    assert by_objects["label"].iloc[0] == pixel_label(CROWDED)
+    assert "rows: objects (top-level rows); nested_rows: rows of the nested column(s) lc" in (
+        repr(top)
+    )
+    assert "largest first by memory" in top._repr_html_()
+    for _, row in top.iterrows():
+        part = load_partition(catalog, row["label"])
+        assert row["rows"] == len(part)
+        assert row["nested_rows"] == part["lc"].nest.flat_length
+        measured = int(part.memory_usage(deep=True).sum())
+        assert abs(row["memory"] - measured) <= 0.1 * measured, (row, measured)
+
+
+def test_nested_catalog_in_memory_is_counted_the_same_way():
+    import lsdb
+
+    from clustercraft.tests.catalogs import Field, nested_lightcurves
+
+    # A tenth of the objects: lsdb.from_dataframe is slow on nested-pandas frames.
+    fields = [Field(**(field | {"objects": field["objects"] // 10})) for field in SKEWED_FIELDS]
+    catalog = lsdb.from_dataframe(
+        nested_lightcurves(fields), lowest_order=3, highest_order=3, margin_threshold=None
+    )
+    top = largest_partitions(catalog, n=None, progress=False)
+    assert top.attrs["method"] == "counted"
+    assert top["label"].iloc[0] == pixel_label(DEEP)
+    assert largest_partitions(catalog, by="rows", progress=False)["label"].iloc[0] == (
+        pixel_label(CROWDED)
+    )
+    for _, row in top.iterrows():
+        part = load_partition(catalog, row["label"])
+        assert row["nested_rows"] == part["lc"].nest.flat_length
+        assert row["memory"] == row["bytes"] == int(part.memory_usage(deep=True).sum())
+
+
+def test_nested_rows_of_a_flat_table_are_refused(parquet_dir):
+    with pytest.raises(ValueError, match="no nested columns"):
+        largest_partitions(dd.read_parquet(parquet_dir), by="nested_rows")

@@ -17,8 +17,8 @@ GiB = 2**30
 @pytest.mark.parametrize(
     ("nbytes", "rounded"),
     [
-        (1, 256 * MiB),
-        (300 * MiB, 512 * MiB),
+        (1, 128 * MiB),
+        (300 * MiB, 384 * MiB),
         (4 * GiB, 4 * GiB),
         (4 * GiB + 1, 4 * GiB + 512 * MiB),
         (32 * GiB + 1, 33 * GiB),

@@ -15,6 +15,7 @@ from clustercraft.kernel.meter import PeakMeter, read_status
 from clustercraft.kernel.widgets import ClusterInfo, PeakReportWidget
 from clustercraft.schema import COMPARED_FIELDS, WORKER_ROW_FIELDS, diff_rows, worker_rows
 from clustercraft.tests.groundtruth import MiB, tolerance
+from clustercraft.tests.kernels import shutdown_kernel
 
 
 @pytest.fixture(scope="module")
@@ -228,6 +229,32 @@ def test_peak_report_widget_live_then_final():
         widget.close()
 
 
+def test_profile_report_widget_live_then_final():
+    import dask.dataframe as dd
+    import pandas as pd
+
+    import clustercraft
+    from clustercraft.kernel.widgets import ProfileReportWidget
+
+    frame = dd.from_pandas(pd.DataFrame({"x": range(1000)}), npartitions=2)
+    widget = ProfileReportWidget()
+    try:
+        assert widget._view_name == "ProfileReportView" and widget.live["running"] is True
+        report = clustercraft.profile_partitions(frame, len, n=2, progress=widget.progress)
+        assert widget.live["running"] is True
+        assert (widget.live["partition"], widget.live["of"]) == (2, 2)  # the last one, done
+        assert widget.live["peak"] >= widget.live["current"] > 0
+        widget.finish(report)
+        assert widget.live == {"running": False}
+        assert [row["rows"] for row in widget.report["partitions"]] == [500, 500]
+        assert widget.report["columns"][:2] == ["label", "rows"]
+        assert f"n_workers={report.recommendation.n_workers}" in widget.code
+        bundle = widget._repr_mimebundle_()
+        assert "Worker peak" in bundle["text/plain"] and "<svg" in bundle["text/html"]
+    finally:
+        widget.close()
+
+
 # ---------------------------------------------------------------- in a real kernel
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -240,8 +267,7 @@ def kernel():
     manager, client = start_new_kernel(kernel_name="python3")
     yield client
     client.execute_interactive("client.close()", timeout=30)
-    client.stop_channels()
-    manager.shutdown_kernel(now=True)
+    shutdown_kernel(manager, client)
 
 
 def run(kernel, code: str) -> list[dict]:
@@ -296,6 +322,30 @@ def test_peakmem_shows_a_live_report_widget_then_the_final_report(kernel):
     assert any(v.get("running") and v.get("peak", 0) > 0 for v in live), live
     assert live[-1] == {"running": False}
     run(kernel, "assert type(_).__name__ == 'PeakReport' and _.increment > 30 * 2**20")
+
+
+def test_profile_partitions_shows_a_live_widget_then_the_report(kernel):
+    messages = run(
+        kernel,
+        "import clustercraft, dask.dataframe as dd, pandas as pd\n"
+        "frame = dd.from_pandas(pd.DataFrame({'x': range(1000)}), npartitions=3)\n"
+        "clustercraft.profile_partitions(frame, len, n=2)",
+    )
+    (shown,) = outputs(messages, "display_data")
+    assert WIDGET_VIEW in shown["data"]
+    assert "Profiling partitions" in shown["data"]["text/plain"]
+    updates = outputs(messages, "update_display_data")
+    assert "Worker peak" in updates[-1]["data"]["text/html"]
+    assert not outputs(messages, "execute_result")  # the widget above already shows it
+    opened = [m["data"]["state"] for m in outputs(messages, "comm_open")]
+    assert any(state.get("_view_name") == "ProfileReportView" for state in opened)
+    live = [
+        m["data"]["state"]["live"]
+        for m in outputs(messages, "comm_msg")
+        if "live" in m["data"].get("state", {})
+    ]
+    assert any(v.get("partition") == 2 and v.get("of") == 2 for v in live), live
+    assert live[-1] == {"running": False}
 
 
 def test_the_updater_stops_when_the_client_closes(kernel):

@@ -11,7 +11,8 @@ import {
   chartScales,
   linearScale,
   peakChart,
-  peakIndex
+  peakIndex,
+  profileChart
 } from '../widgets/chart';
 import { ClusterInfoModel, ClusterInfoView } from '../widgets/clusterInfo';
 import {
@@ -19,6 +20,11 @@ import {
   PeakReportModel,
   peakReportView
 } from '../widgets/peakReport';
+import {
+  IProfileReport,
+  ProfileReportModel,
+  profileReportView
+} from '../widgets/profileReport';
 import { defaultServices } from '../widgets/services';
 import { cluster, worker } from './fixtures';
 
@@ -321,6 +327,192 @@ describe('PeakReport widget', () => {
     expect(insertCellBelow).toHaveBeenCalledWith(
       view.el,
       'from dask.distributed import Client\nclient = Client("tcp://127.0.0.1:9999")'
+    );
+  });
+});
+
+const PROFILE: IProfileReport = {
+  partitions: [
+    {
+      label: 'Order: 3, Pixel: 300',
+      partition: 1,
+      rows: 1500,
+      nested_rows: 453100,
+      memory: 11 * 2 ** 20,
+      loaded: 11 * 2 ** 20,
+      peak: 1.5 * GiB,
+      duration: 2.5
+    },
+    {
+      label: 'Order: 3, Pixel: 100',
+      partition: 0,
+      rows: 6000,
+      nested_rows: 121418,
+      memory: 3 * 2 ** 20,
+      loaded: 3 * 2 ** 20,
+      peak: 0.5 * GiB,
+      duration: 0.75
+    }
+  ],
+  columns: [
+    'label',
+    'rows',
+    'nested_rows',
+    'memory',
+    'loaded',
+    'peak',
+    'duration'
+  ],
+  worker_base: 0.25 * GiB,
+  model: { column: 'memory', base: 0.25 * GiB, per_unit: 100, source: 'fit' },
+  largest: {
+    label: 'Order: 3, Pixel: 300',
+    memory: 11 * 2 ** 20,
+    predicted_peak: 1.5 * GiB,
+    profiled: true
+  },
+  recommendation: {
+    n_workers: 2,
+    threads_per_worker: 1,
+    memory_limit: 3 * GiB,
+    rationale: 'Need per worker: 1.50 GiB.\nMemory limit = need x 2.',
+    profile: 'slurm'
+  },
+  warnings: ['a warning'],
+  method: 'hwm',
+  cost: { total: 5, runs: 3.25 },
+  n_partitions: 14
+};
+
+async function profileReportModel(attributes: any) {
+  const defaults = new ProfileReportModel(
+    {},
+    { model_id: 'd2', widget_manager: fakeManager }
+  ).defaults();
+  return new ProfileReportModel(
+    { ...defaults, ...attributes },
+    { model_id: 'r1', widget_manager: fakeManager }
+  );
+}
+
+describe('ProfileReport widget', () => {
+  it('shows which partition runs, then the table, the chart and the buttons', async () => {
+    const model = await profileReportModel({
+      live: {
+        running: true,
+        partition: 2,
+        of: 3,
+        label: 'Order: 3, Pixel: 100',
+        current: GiB,
+        peak: 2 * GiB
+      }
+    });
+    expect(model.get('_view_name')).toBe('ProfileReportView');
+    const View = profileReportView(defaultServices());
+    const view = new View({ model } as any);
+    view.render();
+    expect(view.el.getAttribute('aria-label')).toBe('Partition profile report');
+    expect(view.el.textContent).toMatch(
+      /partition 2 of 3 \(Order: 3, Pixel: 100\).*now 1.00 GiB, peak 2.00 GiB/
+    );
+
+    model.set({ report: PROFILE, live: { running: false } });
+    const table = view.el.querySelector(
+      'table.jp-ClusterCraft-profileReport-table'
+    )!;
+    const headers = Array.from(table.querySelectorAll('thead th')).map(
+      th => th.textContent
+    );
+    expect(headers).toEqual([
+      'Partition',
+      'Rows',
+      'Nested rows',
+      'Memory (estimated)',
+      'Loaded (measured)',
+      'Worker peak',
+      'Duration'
+    ]);
+    const first = Array.from(
+      table.querySelectorAll('tbody tr')[0].children
+    ).map(td => td.textContent);
+    expect(first).toEqual([
+      'Order: 3, Pixel: 300',
+      '1,500',
+      '453,100',
+      '11.00 MiB',
+      '11.00 MiB',
+      '1.50 GiB',
+      '2.500 s'
+    ]);
+    const chart = view.el.querySelector('svg.jp-ClusterCraft-profileChart')!;
+    expect(chart.getAttribute('aria-label')).toMatch(
+      /against partition memory for 2 partitions.*memory limit 3.00 GiB/
+    );
+    expect(chart.querySelectorAll('circle')).toHaveLength(2);
+    expect(
+      chart.querySelector('.jp-ClusterCraft-profileChart-fit')
+    ).not.toBeNull();
+    expect(view.el.textContent).toMatch(
+      /1.50 GiB on Order: 3, Pixel: 300 \(measured\)/
+    );
+    expect(view.el.textContent).toMatch(/a warning/);
+    const labels = Array.from(view.el.querySelectorAll('button')).map(b =>
+      b.getAttribute('aria-label')
+    );
+    expect(labels).toEqual(['Launch recommended cluster', 'Copy as code']);
+  });
+
+  it('launches the recommendation with its cluster profile', async () => {
+    const model = await profileReportModel({ report: PROFILE });
+    const launched = { ...cluster('c2', { status: 'running' }) };
+    const launchClusterFake = jest.fn(async () => launched);
+    const View = profileReportView(
+      defaultServices({ launchCluster: launchClusterFake })
+    );
+    const view = new View({ model } as any);
+    view.render();
+    const launch = view.el.querySelector('button')!;
+    await view.launch(
+      PROFILE.recommendation!,
+      launch,
+      document.createElement('span')
+    );
+    expect((launchClusterFake.mock.calls[0] as any[])[0]).toEqual({
+      n_workers: 2,
+      threads_per_worker: 1,
+      memory_limit: 3 * GiB,
+      profile: 'slurm'
+    });
+  });
+});
+
+describe('profile chart', () => {
+  it('draws the points, the fitted line to the largest partition and the limit', () => {
+    const chart = profileChart({
+      points: [
+        { x: 100, y: 300 },
+        { x: 50, y: 200 }
+      ],
+      base: 100,
+      perUnit: 2,
+      xMax: 400,
+      xLabel: 'memory',
+      limit: 2000
+    });
+    expect(chart.getAttribute('role')).toBe('img');
+    const fit = chart.querySelector('.jp-ClusterCraft-profileChart-fit')!;
+    // from (0, base) to the largest partition (plus 5 % room): 100 + 2 x 420 = 940
+    expect(Number(fit.getAttribute('x1'))).toBeLessThan(
+      Number(fit.getAttribute('x2'))
+    );
+    expect(Number(fit.getAttribute('y1'))).toBeGreaterThan(
+      Number(fit.getAttribute('y2'))
+    );
+    expect(
+      chart.querySelector('.jp-ClusterCraft-peakChart-limit')
+    ).not.toBeNull();
+    expect(chart.querySelectorAll('circle title')[0].textContent).toBe(
+      'memory 100 B: peak 300 B'
     );
   });
 });

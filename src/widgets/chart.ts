@@ -91,7 +91,7 @@ export function peakIndex(rss: ArrayLike<number>): number {
   return best;
 }
 
-function svg<K extends keyof SVGElementTagNameMap>(
+export function svg<K extends keyof SVGElementTagNameMap>(
   tag: K,
   attributes: Record<string, string | number>,
   parent?: Element
@@ -195,5 +195,124 @@ export function peakChart(
     root
   );
   end.textContent = formatSeconds(x.domain[1]);
+  return root;
+}
+
+export const PROFILE_CLASS = {
+  chart: 'jp-ClusterCraft-profileChart',
+  point: 'jp-ClusterCraft-profileChart-point',
+  fit: 'jp-ClusterCraft-profileChart-fit'
+};
+
+export interface IProfileChartData {
+  /** One point per profiled partition: its size (x) and the worker's peak (y), bytes. */
+  points: { x: number; y: number }[];
+  /** The fitted line: peak = base + perUnit x size. */
+  base: number;
+  perUnit: number;
+  /** The largest partition's size: the line reaches it. */
+  xMax: number;
+  /** What x is: "memory", "rows", ... */
+  xLabel: string;
+  limit: number | null;
+}
+
+/** Worker peak against partition size: the points, the fitted line and the memory limit. */
+export function profileChart(
+  data: IProfileChartData,
+  trans: TranslationBundle = nullTranslator.load('clustercraft'),
+  size: IChartSize = CHART_SIZE
+): SVGSVGElement {
+  const xMax = Math.max(data.xMax, ...data.points.map(p => p.x)) * 1.05 || 1;
+  const fitAt = (x: number) => data.base + data.perUnit * x;
+  const top = Math.max(
+    data.limit ?? 0,
+    fitAt(xMax),
+    ...data.points.map(p => p.y)
+  );
+  const right = size.width - MARGIN.right;
+  const x = linearScale([0, xMax], [MARGIN.left, right]);
+  const y = linearScale(
+    [0, top * 1.05 || 1],
+    [size.height - MARGIN.bottom, MARGIN.top]
+  );
+  const label = trans.__(
+    'Worker peak against partition %1 for %2 partitions, with the fitted line',
+    data.xLabel,
+    data.points.length
+  );
+  const limitLabel =
+    data.limit !== null
+      ? trans.__('memory limit %1', formatBytes(data.limit))
+      : '';
+  const root = svg('svg', {
+    class: `${CLASS.chart} ${PROFILE_CLASS.chart}`,
+    width: size.width,
+    height: size.height,
+    viewBox: `0 0 ${size.width} ${size.height}`,
+    role: 'img',
+    'aria-label': limitLabel ? `${label}; ${limitLabel}` : label
+  });
+  svg('title', {}, root).textContent = root.getAttribute('aria-label');
+  if (data.limit !== null) {
+    const at = y(data.limit).toFixed(1);
+    svg(
+      'line',
+      { class: CLASS.limit, x1: MARGIN.left, x2: right, y1: at, y2: at },
+      root
+    );
+    const tag = svg(
+      'text',
+      { class: CLASS.label, x: right + 4, y: at, dy: '0.35em' },
+      root
+    );
+    tag.textContent = trans.__('limit %1', formatBytes(data.limit));
+  }
+  svg(
+    'line',
+    {
+      class: PROFILE_CLASS.fit,
+      x1: x(0).toFixed(1),
+      y1: y(data.base).toFixed(1),
+      x2: x(xMax).toFixed(1),
+      y2: y(fitAt(xMax)).toFixed(1)
+    },
+    root
+  );
+  for (const point of data.points) {
+    const dot = svg(
+      'circle',
+      {
+        class: PROFILE_CLASS.point,
+        cx: x(point.x).toFixed(1),
+        cy: y(point.y).toFixed(1),
+        r: 3.5
+      },
+      root
+    );
+    svg('title', {}, dot).textContent = trans.__(
+      '%1 %2: peak %3',
+      data.xLabel,
+      data.xLabel === 'memory'
+        ? formatBytes(point.x)
+        : point.x.toLocaleString(),
+      formatBytes(point.y)
+    );
+  }
+  const axisY = size.height - 6;
+  svg(
+    'text',
+    { class: CLASS.label, x: MARGIN.left, y: axisY },
+    root
+  ).textContent = '0';
+  const end = svg(
+    'text',
+    { class: CLASS.label, x: right, y: axisY, 'text-anchor': 'end' },
+    root
+  );
+  end.textContent =
+    data.xLabel === 'memory'
+      ? trans.__('memory %1', formatBytes(xMax))
+      : `${data.xLabel} ${Math.round(xMax).toLocaleString()}`;
   return root;
 }

@@ -36,6 +36,8 @@ export interface IRecommendation {
   n_workers: number;
   threads_per_worker: number;
   memory_limit: number;
+  /** The server's cluster profile it was sized for; absent: the default. */
+  profile?: string | null;
   rationale: string;
 }
 
@@ -288,7 +290,9 @@ export class PeakReportView extends DOMWidgetView {
     const spec: IClusterRequest = {
       n_workers: recommendation.n_workers,
       threads_per_worker: recommendation.threads_per_worker,
-      memory_limit: recommendation.memory_limit
+      memory_limit: recommendation.memory_limit,
+      // A cluster profile only when the recommendation names one (the server's default else).
+      ...(recommendation.profile ? { profile: recommendation.profile } : {})
     };
     button.disabled = true;
     status.textContent = this.services.trans.__('Starting a cluster…');

@@ -1,5 +1,5 @@
 /**
- * Registers clustercraft's inline widgets (ClusterInfo, PeakReport) with the
+ * Registers clustercraft's inline widgets (ClusterInfo, PeakReport, ProfileReport) with the
  * Jupyter widget manager, wired to the notebook tracker and the clusters panel.
  */
 import {
@@ -14,6 +14,7 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { IClusterCraftPanel, IClusterModel } from '../tokens';
 import { ClusterInfoModel, clusterInfoView } from './clusterInfo';
 import { PeakReportModel, peakReportView } from './peakReport';
+import { ProfileReportModel, profileReportView } from './profileReport';
 import { defaultServices } from './services';
 import { MODULE_NAME, MODULE_VERSION } from './version';
 
@@ -68,7 +69,9 @@ export const widgetsPlugin: JupyterFrontEndPlugin<void> = {
         ClusterInfoModel,
         ClusterInfoView: clusterInfoView(services.trans),
         PeakReportModel,
-        PeakReportView: peakReportView(services)
+        PeakReportView: peakReportView(services),
+        ProfileReportModel,
+        ProfileReportView: profileReportView(services)
       }
     });
   }
