@@ -81,14 +81,15 @@ export function formatPercent(value: number | null | undefined): string {
 const GiB = 2 ** 30;
 /** Steps a person would type a memory limit in: [up to, step] (as sizing.py's readable_size). */
 const READABLE_STEPS: [number, number][] = [
+  [2 * GiB, GiB / 8],
   [4 * GiB, GiB / 4],
   [32 * GiB, GiB / 2],
   [Infinity, GiB]
 ];
 
 /**
- * Round a byte count up to the next 0.25 GiB (up to 4 GiB), 0.5 GiB (up to
- * 32 GiB) or 1 GiB step: a memory limit one would ask for.
+ * Round a byte count up to the next 128 MiB (up to 2 GiB), 256 MiB (up to
+ * 4 GiB), 512 MiB (up to 32 GiB) or 1 GiB step: a memory limit one would ask for.
  */
 export function readableSize(bytes: number): number {
   const [, step] = READABLE_STEPS.find(([upTo]) => bytes <= upTo)!;

@@ -50,9 +50,11 @@ RECOMMENDED = re.compile(
 )
 
 
-def client_code(address: str) -> str:
+def client_code(cluster: dict) -> str:
     """What the report's Launch button inserts below it (src/code.ts's clientCode)."""
-    return f"from dask.distributed import Client\nclient = Client({json.dumps(address)})"
+    if cluster["scheduler_address"].startswith("tls://"):
+        return f"import clustercraft\nclient = clustercraft.connect({json.dumps(cluster['name'])})"
+    return f"from dask.distributed import Client\nclient = Client({json.dumps(cluster['scheduler_address'])})"
 
 
 def cell_text(cell) -> str:
@@ -67,9 +69,13 @@ def cell_text(cell) -> str:
 
 
 @pytest.mark.timeout(300)
-async def test_one_pixel_notebook_runs_on_the_cluster_its_button_launched(workdir, clusters):
+async def test_one_pixel_notebook_runs_on_the_cluster_its_button_launched(
+    workdir, clusters, monkeypatch
+):
     """Top to bottom, with "Launch recommended cluster" done as the report's button does it:
     POST the recommendation to the server, then insert the client cell below the report."""
+    # The kernel finds the server's clusters (and their TLS credentials) as Jupyter's do.
+    monkeypatch.setenv("CLUSTERCRAFT_RUNTIME_DIR", clusters.manager.runtime_dir)
     for file in ["one_pixel.ipynb", *HELPERS]:
         shutil.copy(EXAMPLES / file, workdir / file)
     notebook = nbformat.read(workdir / "one_pixel.ipynb", as_version=4)
@@ -97,7 +103,7 @@ async def test_one_pixel_notebook_runs_on_the_cluster_its_button_launched(workdi
                     created["id"],
                     lambda c, n=int(workers): c["status"] == "running" and c["n_workers"] == n,
                 )
-                inserted = nbformat.v4.new_code_cell(client_code(launched["scheduler_address"]))
+                inserted = nbformat.v4.new_code_cell(client_code(launched))
                 notebook.cells.insert(index + 1, inserted)
             index += 1
     text = "\n".join(cell_text(cell) for cell in notebook.cells)

@@ -67,8 +67,9 @@ describe('verdict', () => {
 
 describe('readableSize', () => {
   it.each([
-    [1, 256 * MiB],
-    [300 * MiB, 512 * MiB],
+    [1, 128 * MiB],
+    [300 * MiB, 384 * MiB],
+    [2 * GiB + 1, 2.25 * GiB],
     [4 * GiB, 4 * GiB],
     [4 * GiB + 1, 4.5 * GiB],
     [32 * GiB + 1, 33 * GiB]
