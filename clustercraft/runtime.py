@@ -16,6 +16,7 @@ import contextlib
 import os
 
 RUNTIME_ENV = "CLUSTERCRAFT_RUNTIME_DIR"
+PROFILES_FILE = "profiles.json"  # the server's cluster profiles, as GET /profiles lists them
 
 
 def runtime_dir() -> str:
@@ -25,6 +26,32 @@ def runtime_dir() -> str:
     from jupyter_core.paths import jupyter_runtime_dir
 
     return os.path.join(jupyter_runtime_dir(), "clustercraft")
+
+
+def read_profiles(directory: str | None = None) -> list[dict]:
+    """The server's cluster profiles (name, title, kind, fields); empty when none is running."""
+    import json
+
+    try:
+        with open(os.path.join(directory or runtime_dir(), PROFILES_FILE), encoding="utf-8") as f:
+            profiles = json.load(f)
+    except (OSError, ValueError):
+        return []
+    return profiles if isinstance(profiles, list) else []
+
+
+def write_json_atomically(path: str, data) -> None:
+    import json
+
+    tmp = f"{path}.tmp"
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(data, f)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def credential_paths(directory: str, cluster_id: str) -> tuple[str, str]:

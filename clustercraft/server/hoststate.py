@@ -23,6 +23,8 @@ from urllib.parse import urlsplit
 
 import psutil
 
+from clustercraft.runtime import write_json_atomically
+
 HOST_MODULE = "clustercraft.server.host"
 LEASE_SECONDS = 15.0  # a host its owner stopped renewing for this long may be adopted
 RENEW_INTERVAL = 5.0  # seconds between renewals while the owner is connected
@@ -88,15 +90,7 @@ def read_state(path: str) -> HostState:
 
 def write_state(path: str, state: HostState) -> None:
     """Write ``state`` atomically; no partial file is left behind when the disk is full."""
-    tmp = f"{path}.tmp"
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(asdict(state), f)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_json_atomically(path, asdict(state))
 
 
 def require_private_dir(path: str) -> None:

@@ -29,7 +29,12 @@ from traitlets import Bool, Dict, Enum, Float, Int, TraitError, Unicode, Union, 
 from traitlets.config import LoggingConfigurable
 
 from clustercraft.profiles import LOCAL
-from clustercraft.runtime import credential_paths, runtime_dir
+from clustercraft.runtime import (
+    PROFILES_FILE,
+    credential_paths,
+    runtime_dir,
+    write_json_atomically,
+)
 from clustercraft.schema import cluster_model
 
 from .connection import ClusterUnavailable, HostConnection
@@ -381,6 +386,7 @@ class ClusterManager(LoggingConfigurable):
         if os.stat(self.runtime_dir).st_uid == os.getuid():
             os.chmod(self.runtime_dir, 0o700)  # ours: close it if it was left open
         require_private_dir(self.runtime_dir)
+        self._publish_profiles()
         await self._scan()
         self._scanner = asyncio.ensure_future(self._scan_loop())
 
@@ -703,6 +709,16 @@ class ClusterManager(LoggingConfigurable):
                 self.log.exception("clustercraft: a subscriber failed")
 
     # ------------------------------------------------------------ helpers
+
+    def _publish_profiles(self) -> None:
+        """Write what GET /profiles says to ``profiles.json`` in the runtime dir, where kernels
+        (``%%peakmem --profile``) read it: same user, no server URL or token needed."""
+        try:
+            write_json_atomically(
+                os.path.join(self.runtime_dir, PROFILES_FILE), self.list_profiles()
+            )
+        except OSError as exc:
+            self.log.warning("clustercraft: cannot write %s: %s", PROFILES_FILE, exc)
 
     def _memory_per_worker(self, record: HostRecord) -> int | None:
         """The cluster's limit per worker; for "auto", what its workers really got."""

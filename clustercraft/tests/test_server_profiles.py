@@ -310,3 +310,11 @@ print([m for m in ("dask_jobqueue", "dask_gateway") if m in sys.modules])
         check=True,
     )
     assert out.stdout.strip() == "[]"
+
+
+async def test_kernels_find_the_profiles_in_the_runtime_dir(clusters):
+    from clustercraft.runtime import read_profiles
+
+    listed = await get_profiles(clusters)
+    assert read_profiles(clusters.manager.runtime_dir) == listed
+    assert all("kwargs" not in profile for profile in listed)  # secrets stay in the server
