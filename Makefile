@@ -80,19 +80,21 @@ lint: test-env
 # started here and stopped afterwards, also when tests fail; one already running is left so.
 # Once SLURM is up, its tests must not skip (CLUSTERCRAFT_REQUIRE_SLURM). The Dask Gateway
 # server is a pytest fixture (clustercraft/tests/queues.py).
-pytest: test-env
-	@slurm=0; scripts/slurm.sh start --lease $$$$ || slurm=$$?; \
+WITH_SLURM = slurm=0; scripts/slurm.sh start --lease $$$$ || slurm=$$?; \
 	if [ $$slurm != 2 ]; then \
 		export CLUSTERCRAFT_REQUIRE_SLURM=1; \
 		trap 'scripts/slurm.sh stop --lease $$$$' EXIT; \
-	fi; \
-	pytest
+	fi
+
+pytest: test-env
+	@$(WITH_SLURM); pytest
 
 jest: test-env
 	npm test
 
+# The Galata server offers a SLURM profile while SLURM runs (ui-tests/jupyter_server_test_config.py).
 ui-test: test-env build chromium
-	cd ui-tests && CHROMIUM=$(CHROMIUM) playwright test
+	@$(WITH_SLURM); cd ui-tests && CHROMIUM=$(CHROMIUM) playwright test
 
 # Every runner runs and prints its summary; any failure fails the whole command.
 test: test-env build chromium

@@ -10,6 +10,7 @@ import {
   ClusterEvent,
   ICluster,
   IClusterRequest,
+  IProfile,
   ScaleRequest
 } from './schema';
 import type { ConnectionState, IClusterModel } from './tokens';
@@ -155,6 +156,14 @@ export class ClusterModel implements IClusterModel, IDisposable {
     });
   }
 
+  profiles(): Promise<IProfile[]> {
+    if (!this._profiles) {
+      this._profiles = this._request<IProfile[]>('profiles');
+      this._profiles.catch(() => (this._profiles = null)); // asked again next time
+    }
+    return this._profiles;
+  }
+
   async create(request: IClusterRequest): Promise<ICluster> {
     const cluster = await this._request<ICluster>('clusters', {
       method: 'POST',
@@ -174,9 +183,10 @@ export class ClusterModel implements IClusterModel, IDisposable {
     progress: (cluster: ICluster) => void = () => undefined,
     timeout = 120_000
   ): Promise<ICluster> {
+    const created = await this.create(request);
+    // Subscribed after the POST, so the first snapshot already lists the new cluster.
     const subscription = this.subscribe();
     try {
-      const created = await this.create(request);
       return await this._whenReady(created, progress, timeout);
     } finally {
       subscription.dispose();
@@ -376,6 +386,7 @@ export class ClusterModel implements IClusterModel, IDisposable {
   private _stateError: APIError | null = null;
   private _wanted = false;
   private _subscribers = 0;
+  private _profiles: Promise<IProfile[]> | null = null;
   private _socket: WebSocket | null = null;
   private _retryTimer: ReturnType<typeof setTimeout> | null = null;
   private _delay: number;

@@ -32,6 +32,24 @@ export interface IAdaptRange {
   maximum: number;
 }
 
+/** One job of a job queue: its id, state in the queue and why it is pending or ended. */
+export interface IJob {
+  job_id: string;
+  state: string | null;
+  reason?: string | null;
+}
+
+/** The jobs of a job-queue or gateway cluster. */
+export interface IJobs {
+  system: string;
+  queue?: string | null;
+  running: number;
+  pending: number;
+  jobs: IJob[];
+  /** The last jobs that ended, newest last. */
+  ended: IJob[];
+}
+
 /** A cluster as the server (or the kernel widget) describes it. */
 export interface ICluster {
   id: string;
@@ -48,6 +66,10 @@ export interface ICluster {
   processes: boolean;
   adapt: IAdaptRange | null;
   started: number;
+  /** The server's cluster profile it was launched with. */
+  profile?: string | null;
+  /** A job queue's or gateway's jobs; null for clusters on this machine. */
+  jobs?: IJobs | null;
   /** When a performance report started recording (epoch seconds), else null. */
   recording?: number | null;
   /** Why workers did not start (the scheduler still runs), else null. */
@@ -93,6 +115,30 @@ export interface IClusterRequest {
   memory_limit?: number | string;
   processes?: boolean;
   adapt?: IAdaptRange;
+  /** The profile's other fields (cores, queue, walltime, ...). */
+  [field: string]: unknown;
+}
+
+/** One field a cluster profile lets a request set (`GET /clustercraft/profiles`). */
+export interface IProfileField {
+  name: string;
+  type: 'integer' | 'number' | 'boolean' | 'string' | 'memory' | 'choice';
+  /** Memory in bytes; null: the cluster class's own default. */
+  default: unknown;
+  minimum?: number;
+  maximum?: number;
+  choices?: unknown[];
+  description: string;
+}
+
+/** A kind of cluster the server's admin offers: this machine, a job queue, a gateway. */
+export interface IProfile {
+  name: string;
+  title: string;
+  factory: string;
+  kind: 'local' | 'jobqueue' | 'gateway' | 'custom';
+  /** `n_workers` first. */
+  fields: IProfileField[];
 }
 
 /** The body of `PATCH /clustercraft/clusters/{id}`. */

@@ -3,7 +3,12 @@ import { Token } from '@lumino/coreutils';
 import type { ISignal } from '@lumino/signaling';
 
 import type { APIError } from './api';
-import type { ICluster, IClusterRequest, ScaleRequest } from './schema';
+import type {
+  ICluster,
+  IClusterRequest,
+  IProfile,
+  ScaleRequest
+} from './schema';
 
 /**
  * Command IDs of clustercraft.
@@ -59,6 +64,8 @@ export interface IClusterModel {
   resolve(id?: string): ICluster | undefined;
   /** Keep the push channel open until the handle is disposed. */
   subscribe(): IDisposable;
+  /** The cluster profiles the server offers (its default first), fetched once. */
+  profiles(): Promise<IProfile[]>;
   create(request: IClusterRequest): Promise<ICluster>;
   /** Create, then resolve once all its workers run (following pushes, no polling). */
   launch(

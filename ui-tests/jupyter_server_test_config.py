@@ -1,6 +1,7 @@
 """Server configuration for the Galata tests: a temporary root, no token, loopback only."""
 
 import os
+import shutil
 import tempfile
 
 from jupyterlab.galata import configure_jupyter_server
@@ -18,3 +19,30 @@ os.environ["CLUSTERCRAFT_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="clustercraft-g
 # An explicit size: "auto" would give each worker its share of the machine, and scaling a
 # cluster of such workers up is refused as overcommitting it.
 c.ClusterManager.default_memory_limit = "1 GiB"  # noqa: F821
+
+# While the test SLURM runs (make ui-test starts it when root: scripts/slurm.sh), a SLURM
+# profile on its debug queue; tests/slurm.spec.ts skips without it.
+SLURM_DIR = os.environ.get("CLUSTERCRAFT_SLURM_DIR", "/tmp/clustercraft-slurm")
+SLURM_CONF = os.path.join(SLURM_DIR, "slurm.conf")
+if os.path.exists(SLURM_CONF) and shutil.which("sbatch"):
+    os.environ.setdefault("SLURM_CONF", SLURM_CONF)
+    jobs_dir = tempfile.mkdtemp(prefix="clustercraft-galata-slurm-")
+    c.ClusterManager.profiles = {  # noqa: F821
+        "slurm": {
+            "title": "SLURM (debug queue)",
+            "factory": "dask_jobqueue.SLURMCluster",
+            "kwargs": {
+                "queue": "debug",
+                "job_name": "clustercraft-galata",
+                "cores": 1,
+                "processes": 1,
+                "memory": "1GiB",
+                "walltime": "00:10:00",
+                "log_directory": jobs_dir,
+                "local_directory": jobs_dir,
+                "scheduler_options": {"host": "127.0.0.1", "dashboard_address": "127.0.0.1:0"},
+                "worker_extra_args": ["--host", "127.0.0.1"],
+            },
+            "fields": ["cores", "memory", "processes"],
+        }
+    }

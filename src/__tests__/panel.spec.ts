@@ -7,6 +7,7 @@ import { Widget } from '@lumino/widgets';
 import { APIError } from '../api';
 import { ClusterModel } from '../model';
 import { reportName } from '../format';
+import { jobsLabel } from '../panel/card';
 import { ClusterPanel } from '../panel/panel';
 import { CommandIDs } from '../tokens';
 import { cluster, worker } from './fixtures';
@@ -221,5 +222,32 @@ describe('the cluster object Python builds (data/cluster.json)', () => {
       'worker-é'
     ]);
     expect(node.textContent).toContain('1 restart');
+  });
+});
+
+describe('job-queue clusters', () => {
+  it('say where their jobs are and why the last one ended', () => {
+    const jobs = {
+      system: 'slurm',
+      queue: 'debug',
+      running: 2,
+      pending: 1,
+      jobs: [],
+      ended: [{ job_id: '41', state: 'CANCELLED', reason: 'scancel' }]
+    };
+    expect(jobsLabel(cluster('a', { profile: 'slurm', jobs }), trans)).toBe(
+      'slurm: 2 running, 1 pending in queue debug; job 41 ended: CANCELLED, scancel'
+    );
+    expect(jobsLabel(cluster('a'), trans)).toBe('');
+    const { model, panel } = setUp();
+    model.applyEvent({
+      type: 'snapshot',
+      clusters: [cluster('a', { profile: 'slurm', jobs })]
+    });
+    const line = panel
+      .card('a')!
+      .node.querySelector('.jp-ClusterCraft-jobs') as HTMLElement;
+    expect(line.hidden).toBe(false);
+    expect(line.textContent).toContain('1 pending in queue debug');
   });
 });

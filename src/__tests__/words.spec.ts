@@ -2,10 +2,10 @@ import { nullTranslator } from '@jupyterlab/translation';
 
 import { progressLabel } from '../panel/card';
 import {
-  BUILTIN_SERVER_DEFAULTS,
+  BUILTIN_PROFILE,
   defaultClusterName,
   NewClusterForm,
-  placeholders
+  placeholder
 } from '../panel/form';
 import { cluster, worker } from './fixtures';
 
@@ -58,33 +58,25 @@ describe('plurals', () => {
 });
 
 describe('the new-cluster form', () => {
-  it("says what each default is: the server's, until the settings give one", () => {
-    expect(placeholders({}, BUILTIN_SERVER_DEFAULTS, trans)).toEqual({
-      n_workers: '2 (default)',
-      threads_per_worker: '1 (default)',
-      memory_limit: 'auto: machine memory / 2'
-    });
-    expect(
-      placeholders(
-        { n_workers: 4, memory_limit: '4GiB' },
-        BUILTIN_SERVER_DEFAULTS,
-        trans
-      )
-    ).toMatchObject({
-      n_workers: '4 (default)',
-      memory_limit: '4GiB (default)'
-    });
-    expect(
-      placeholders(
-        {},
-        { ...BUILTIN_SERVER_DEFAULTS, memory_limit: 2 ** 30 },
-        trans
-      ).memory_limit
-    ).toBe('1.00 GiB (default)');
-    expect(
-      placeholders({ n_workers: 1 }, BUILTIN_SERVER_DEFAULTS, trans)
-        .memory_limit
-    ).toBe('auto: all machine memory');
+  const local = BUILTIN_PROFILE;
+  const memory = local.fields.find(f => f.name === 'memory_limit')!;
+
+  it('says what each default is', () => {
+    expect(placeholder(local.fields[0], 2, 'local', 2, trans)).toBe(
+      '2 (default)'
+    );
+    expect(placeholder(memory, null, 'local', 4, trans)).toBe(
+      'auto: machine memory / 4'
+    );
+    expect(placeholder(memory, null, 'local', 1, trans)).toBe(
+      'auto: all machine memory'
+    );
+    expect(placeholder(memory, 2 ** 30, 'local', 2, trans)).toBe(
+      '1.00 GiB (default)'
+    );
+    expect(placeholder(memory, null, 'jobqueue', 2, trans)).toBe(
+      '(the cluster’s own default)'
+    );
   });
 
   it('shows the defaults as placeholders and sends the settings for empty fields', () => {
@@ -92,7 +84,9 @@ describe('the new-cluster form', () => {
     expect(form.input('n_workers').placeholder).toBe('2 (default)');
     expect(form.input('name').placeholder).toBe('cluster-1 (default)');
     form.setDefaults({ threads_per_worker: 2, processes: true });
-    expect(form.input('threads_per_worker').placeholder).toBe('2 (default)');
+    expect(
+      (form.input('threads_per_worker') as HTMLInputElement).placeholder
+    ).toBe('2 (default)');
     expect(form.input('threads_per_worker').value).toBe('');
     const chosen = form.processes.selectedOptions[0];
     expect(chosen.textContent).toBe('Processes (default)');
@@ -100,16 +94,29 @@ describe('the new-cluster form', () => {
     // Typing the number of workers shows how "auto" shares the machine.
     form.input('n_workers').value = '4';
     form.input('n_workers').dispatchEvent(new Event('input'));
-    expect(form.input('memory_limit').placeholder).toBe(
+    expect((form.input('memory_limit') as HTMLInputElement).placeholder).toBe(
       'auto: machine memory / 4'
     );
     expect(form.request).toMatchObject({ n_workers: 4, threads_per_worker: 2 });
   });
 
-  it("takes the server's own defaults when it sends them", () => {
+  it("takes the server's own defaults from its profiles", () => {
     const form = new NewClusterForm(trans);
-    form.setServerDefaults({ n_workers: 3, processes: false });
-    expect(form.input('n_workers').placeholder).toBe('3 (default)');
+    form.setProfiles([
+      {
+        ...local,
+        fields: local.fields.map(f =>
+          f.name === 'n_workers'
+            ? { ...f, default: 3 }
+            : f.name === 'processes'
+              ? { ...f, default: false }
+              : f
+        )
+      }
+    ]);
+    expect((form.input('n_workers') as HTMLInputElement).placeholder).toBe(
+      '3 (default)'
+    );
     expect(form.processes.selectedOptions[0].textContent).toBe(
       'Threads (default)'
     );
@@ -117,11 +124,66 @@ describe('the new-cluster form', () => {
     expect(form.request).toEqual({});
   });
 
+  it('follows the chosen profile: its fields, and only those, are sent', () => {
+    const form = new NewClusterForm(trans);
+    form.setProfiles([
+      local,
+      {
+        name: 'slurm',
+        title: 'SLURM',
+        factory: 'dask_jobqueue.SLURMCluster',
+        kind: 'jobqueue',
+        fields: [
+          {
+            name: 'n_workers',
+            type: 'integer',
+            default: 1,
+            description: 'Jobs'
+          },
+          {
+            name: 'cores',
+            type: 'integer',
+            default: 2,
+            description: 'Cores per job'
+          },
+          {
+            name: 'queue',
+            type: 'choice',
+            default: 'debug',
+            choices: ['debug', 'long'],
+            description: 'Queue'
+          }
+        ]
+      }
+    ]);
+    const profile = form.node.querySelector(
+      'select[name=profile]'
+    ) as HTMLSelectElement;
+    expect([...profile.options].map(o => o.textContent)).toEqual([
+      'This machine',
+      'SLURM'
+    ]);
+    profile.value = 'slurm';
+    profile.dispatchEvent(new Event('change'));
+    expect(() => form.input('threads_per_worker')).toThrow(/no field/);
+    form.input('cores').value = '4';
+    const queue = form.input('queue') as HTMLSelectElement;
+    expect(queue.selectedOptions[0].textContent).toBe('debug (default)');
+    expect(form.request).toEqual({ profile: 'slurm', cores: 4 });
+    queue.value = JSON.stringify('long');
+    queue.dispatchEvent(new Event('change'));
+    expect(form.request).toEqual({ profile: 'slurm', cores: 4, queue: 'long' });
+    form.showError('cores must be at most 2', 'cores');
+    expect(form.input('cores').getAttribute('aria-invalid')).toBe('true');
+  });
+
   it('names the default cluster name as the server will', () => {
     expect(defaultClusterName([])).toBe('cluster-1');
     expect(defaultClusterName(['cluster-1', 'cluster-3'])).toBe('cluster-2');
     const form = new NewClusterForm(trans);
     form.clusterNames = ['cluster-1', 'mine'];
-    expect(form.input('name').placeholder).toBe('cluster-2 (default)');
+    expect((form.input('name') as HTMLInputElement).placeholder).toBe(
+      'cluster-2 (default)'
+    );
   });
 });

@@ -20,7 +20,8 @@ export const CLASS = {
   dashboard: 'jp-ClusterCraft-dashboardLink',
   actions: 'jp-ClusterCraft-actions',
   button: 'jp-ClusterCraft-button',
-  lost: 'jp-mod-lost'
+  lost: 'jp-mod-lost',
+  jobs: 'jp-ClusterCraft-jobs'
 };
 
 /** The `data-status` attribute of the card and its badge, for styles and tests. */
@@ -72,6 +73,10 @@ export class ClusterCard extends Widget {
       }
     });
     header.append(this._name, this._status, this._progress, this._dashboard);
+    this._jobs = document.createElement('p');
+    this._jobs.className = CLASS.jobs;
+    this._jobs.setAttribute('role', 'status');
+    this._jobs.hidden = true;
 
     const actions = document.createElement('div');
     actions.className = CLASS.actions;
@@ -146,7 +151,13 @@ export class ClusterCard extends Widget {
         }
       }
     });
-    this.node.append(header, this._error, actions, this.tables.node);
+    this.node.append(
+      header,
+      this._jobs,
+      this._error,
+      actions,
+      this.tables.node
+    );
   }
 
   readonly tables: ClusterTables;
@@ -191,6 +202,11 @@ export class ClusterCard extends Widget {
     if (progress !== this._progress.textContent) {
       this._progress.textContent = progress;
     }
+    const jobs = jobsLabel(cluster, trans);
+    if (jobs !== this._jobs.textContent) {
+      this._jobs.textContent = jobs;
+      this._jobs.hidden = !jobs;
+    }
     const error = cluster.error ?? '';
     if (error !== this._error.textContent) {
       this._error.textContent = error;
@@ -209,6 +225,7 @@ export class ClusterCard extends Widget {
   private _name: HTMLElement;
   private _status: HTMLElement;
   private _progress: HTMLElement;
+  private _jobs: HTMLElement;
   private _error: HTMLElement;
   private _dashboard: HTMLAnchorElement;
   private _buttons: { button: HTMLButtonElement; action: IAction }[];
@@ -234,6 +251,40 @@ function statusLabel(cluster: ICluster, trans: TranslationBundle): string {
       return trans.__('lost');
   }
   return cluster.status;
+}
+
+/**
+ * Where a cluster runs, for clusters not on this machine: its profile, its
+ * jobs ("2 running, 1 pending in queue debug") and why the last job ended.
+ */
+export function jobsLabel(cluster: ICluster, trans: TranslationBundle): string {
+  const jobs = cluster.jobs;
+  if (!jobs) {
+    return '';
+  }
+  const where = jobs.queue
+    ? trans.__(
+        '%1 running, %2 pending in queue %3',
+        jobs.running,
+        jobs.pending,
+        jobs.queue
+      )
+    : trans.__('%1 running, %2 pending', jobs.running, jobs.pending);
+  const parts = [
+    cluster.profile ? trans.__('%1: %2', cluster.profile, where) : where
+  ];
+  const last = jobs.ended[jobs.ended.length - 1];
+  if (last) {
+    parts.push(
+      trans.__(
+        'job %1 ended: %2',
+        last.job_id,
+        [last.state, last.reason].filter(Boolean).join(', ') ||
+          trans.__('no reason given')
+      )
+    );
+  }
+  return parts.join('; ');
 }
 
 /** "3 / 4 workers", "1 / 1 worker", or "3 workers (adaptive 1–8)". */

@@ -165,6 +165,13 @@ export class ClusterPanel extends SidePanel {
   }
 
   private _subscribe(): void {
+    if (!this._subscription) {
+      // The form follows the profiles the server offers (fetched once by the model).
+      this.model
+        .profiles()
+        .then(profiles => this.form.setProfiles(profiles))
+        .catch(() => undefined); // an older server: the built-in local profile stays
+    }
     this._subscription ??= this.model.subscribe();
   }
 

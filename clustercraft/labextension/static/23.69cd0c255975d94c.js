@@ -262,6 +262,12 @@
   grid-column: 1 / -1;
   max-width: 18em;
 }
+
+.jp-ClusterCraft-jobs {
+  margin: 2px 0 4px;
+  color: var(--jp-ui-font-color2);
+  font-size: var(--jp-ui-font-size0);
+}
 `,""]),e.d(t,{},{A:s})},814(r,t,e){var a=e(601),o=e.n(a),l=e(314),s=(e.n(l))()(o());s.push([r.id,`/* Dashboard plots as panes. Only --jp-* variables, so light and dark themes both work. */
 .jp-ClusterCraft-dashboardPane {
   position: relative;
@@ -718,4 +724,37 @@ th[aria-sort='descending'] .jp-ClusterCraft-sortIndicator::after {
   fill: var(--jp-ui-font-color2);
   font-size: var(--jp-ui-font-size0);
 }
-`,""]),e.d(t,{},{A:s})},314(r){r.exports=function(r){var t=[];return t.toString=function(){return this.map(function(t){var e="",a=void 0!==t[5];return t[4]&&(e+="@supports (".concat(t[4],") {")),t[2]&&(e+="@media ".concat(t[2]," {")),a&&(e+="@layer".concat(t[5].length>0?" ".concat(t[5]):""," {")),e+=r(t),a&&(e+="}"),t[2]&&(e+="}"),t[4]&&(e+="}"),e}).join("")},t.i=function(r,e,a,o,l){"string"==typeof r&&(r=[[null,r,void 0]]);var s={};if(a)for(var n=0;n<this.length;n++){var p=this[n][0];null!=p&&(s[p]=!0)}for(var i=0;i<r.length;i++){var u=[].concat(r[i]);a&&s[u[0]]||(void 0!==l&&(void 0===u[5]||(u[1]="@layer".concat(u[5].length>0?" ".concat(u[5]):""," {").concat(u[1],"}")),u[5]=l),e&&(u[2]&&(u[1]="@media ".concat(u[2]," {").concat(u[1],"}")),u[2]=e),o&&(u[4]?(u[1]="@supports (".concat(u[4],") {").concat(u[1],"}"),u[4]=o):u[4]="".concat(o)),t.push(u))}},t}},601(r){r.exports=function(r){return r[1]}},72(r){var t=[];function e(r){for(var e=-1,a=0;a<t.length;a++)if(t[a].identifier===r){e=a;break}return e}function a(r,a){for(var o={},l=[],s=0;s<r.length;s++){var n=r[s],p=a.base?n[0]+a.base:n[0],i=o[p]||0,u="".concat(p," ").concat(i);o[p]=i+1;var d=e(u),c={css:n[1],media:n[2],sourceMap:n[3],supports:n[4],layer:n[5]};if(-1!==d)t[d].references++,t[d].updater(c);else{var f=function(r,t){var e=t.domAPI(t);return e.update(r),function(t){t?(t.css!==r.css||t.media!==r.media||t.sourceMap!==r.sourceMap||t.supports!==r.supports||t.layer!==r.layer)&&e.update(r=t):e.remove()}}(c,a);a.byIndex=s,t.splice(s,0,{identifier:u,updater:f,references:1})}l.push(u)}return l}r.exports=function(r,o){var l=a(r=r||[],o=o||{});return function(r){r=r||[];for(var s=0;s<l.length;s++){var n=e(l[s]);t[n].references--}for(var p=a(r,o),i=0;i<l.length;i++){var u=e(l[i]);0===t[u].references&&(t[u].updater(),t.splice(u,1))}l=p}}},659(r){var t={};r.exports=function(r,e){var a=function(r){if(void 0===t[r]){var e=document.querySelector(r);if(window.HTMLIFrameElement&&e instanceof window.HTMLIFrameElement)try{e=e.contentDocument.head}catch(r){e=null}t[r]=e}return t[r]}(r);if(!a)throw Error("Couldn't find a style target. This probably means that the value for the 'insert' parameter is invalid.");a.appendChild(e)}},540(r){r.exports=function(r){var t=document.createElement("style");return r.setAttributes(t,r.attributes),r.insert(t,r.options),t}},56(r,t,e){r.exports=function(r){var t=e.nc;t&&r.setAttribute("nonce",t)}},825(r){r.exports=function(r){if("u"<typeof document)return{update:function(){},remove:function(){}};var t=r.insertStyleElement(r);return{update:function(e){var a,o,l;a="",e.supports&&(a+="@supports (".concat(e.supports,") {")),e.media&&(a+="@media ".concat(e.media," {")),(o=void 0!==e.layer)&&(a+="@layer".concat(e.layer.length>0?" ".concat(e.layer):""," {")),a+=e.css,o&&(a+="}"),e.media&&(a+="}"),e.supports&&(a+="}"),(l=e.sourceMap)&&"u">typeof btoa&&(a+="\n/*# sourceMappingURL=data:application/json;base64,".concat(btoa(unescape(encodeURIComponent(JSON.stringify(l))))," */")),r.styleTagTransform(a,t,r.options)},remove:function(){var r;null===(r=t).parentNode||r.parentNode.removeChild(r)}}}},113(r){r.exports=function(r,t){if(t.styleSheet)t.styleSheet.cssText=r;else{for(;t.firstChild;)t.removeChild(t.firstChild);t.appendChild(document.createTextNode(r))}}},162(r,t,e){var a=e(72),o=e.n(a),l=e(825),s=e.n(l),n=e(659),p=e.n(n),i=e(56),u=e.n(i),d=e(540),c=e.n(d),f=e(113),C=e.n(f),j=e(475),v={};v.styleTagTransform=C(),v.setAttributes=u(),v.insert=p().bind(null,"head"),v.domAPI=s(),v.insertStyleElement=c(),o()(j.A,v),j.A&&j.A.locals&&j.A.locals;var h=e(938),m={};m.styleTagTransform=C(),m.setAttributes=u(),m.insert=p().bind(null,"head"),m.domAPI=s(),m.insertStyleElement=c(),o()(h.A,m),h.A&&h.A.locals&&h.A.locals;var g=e(305),b={};b.styleTagTransform=C(),b.setAttributes=u(),b.insert=p().bind(null,"head"),b.domAPI=s(),b.insertStyleElement=c(),o()(g.A,b),g.A&&g.A.locals&&g.A.locals;var x=e(814),y={};y.styleTagTransform=C(),y.setAttributes=u(),y.insert=p().bind(null,"head"),y.domAPI=s(),y.insertStyleElement=c(),o()(x.A,y),x.A&&x.A.locals&&x.A.locals}}]);
+
+.jp-ClusterCraft-profileReport-table {
+  border-collapse: collapse;
+  margin: 6px 0;
+}
+
+.jp-ClusterCraft-profileReport-table th {
+  text-align: right;
+  font-weight: normal;
+  color: var(--jp-ui-font-color2);
+  padding: 2px 8px;
+  border-bottom: var(--jp-border-width) solid var(--jp-border-color2);
+}
+
+.jp-ClusterCraft-profileReport-table td {
+  text-align: right;
+  font-variant-numeric: tabular-nums;
+  padding: 2px 8px;
+}
+
+.jp-ClusterCraft-profileReport-table th:first-child,
+.jp-ClusterCraft-profileReport-table td:first-child {
+  text-align: left;
+}
+
+.jp-ClusterCraft-profileChart-point {
+  fill: var(--jp-brand-color1);
+}
+
+.jp-ClusterCraft-profileChart-fit {
+  stroke: var(--jp-warn-color1);
+  stroke-width: 1.5;
+}
+`,""]),e.d(t,{},{A:s})},314(r){r.exports=function(r){var t=[];return t.toString=function(){return this.map(function(t){var e="",a=void 0!==t[5];return t[4]&&(e+="@supports (".concat(t[4],") {")),t[2]&&(e+="@media ".concat(t[2]," {")),a&&(e+="@layer".concat(t[5].length>0?" ".concat(t[5]):""," {")),e+=r(t),a&&(e+="}"),t[2]&&(e+="}"),t[4]&&(e+="}"),e}).join("")},t.i=function(r,e,a,o,l){"string"==typeof r&&(r=[[null,r,void 0]]);var s={};if(a)for(var p=0;p<this.length;p++){var n=this[p][0];null!=n&&(s[n]=!0)}for(var i=0;i<r.length;i++){var u=[].concat(r[i]);a&&s[u[0]]||(void 0!==l&&(void 0===u[5]||(u[1]="@layer".concat(u[5].length>0?" ".concat(u[5]):""," {").concat(u[1],"}")),u[5]=l),e&&(u[2]&&(u[1]="@media ".concat(u[2]," {").concat(u[1],"}")),u[2]=e),o&&(u[4]?(u[1]="@supports (".concat(u[4],") {").concat(u[1],"}"),u[4]=o):u[4]="".concat(o)),t.push(u))}},t}},601(r){r.exports=function(r){return r[1]}},72(r){var t=[];function e(r){for(var e=-1,a=0;a<t.length;a++)if(t[a].identifier===r){e=a;break}return e}function a(r,a){for(var o={},l=[],s=0;s<r.length;s++){var p=r[s],n=a.base?p[0]+a.base:p[0],i=o[n]||0,u="".concat(n," ").concat(i);o[n]=i+1;var d=e(u),c={css:p[1],media:p[2],sourceMap:p[3],supports:p[4],layer:p[5]};if(-1!==d)t[d].references++,t[d].updater(c);else{var f=function(r,t){var e=t.domAPI(t);return e.update(r),function(t){t?(t.css!==r.css||t.media!==r.media||t.sourceMap!==r.sourceMap||t.supports!==r.supports||t.layer!==r.layer)&&e.update(r=t):e.remove()}}(c,a);a.byIndex=s,t.splice(s,0,{identifier:u,updater:f,references:1})}l.push(u)}return l}r.exports=function(r,o){var l=a(r=r||[],o=o||{});return function(r){r=r||[];for(var s=0;s<l.length;s++){var p=e(l[s]);t[p].references--}for(var n=a(r,o),i=0;i<l.length;i++){var u=e(l[i]);0===t[u].references&&(t[u].updater(),t.splice(u,1))}l=n}}},659(r){var t={};r.exports=function(r,e){var a=function(r){if(void 0===t[r]){var e=document.querySelector(r);if(window.HTMLIFrameElement&&e instanceof window.HTMLIFrameElement)try{e=e.contentDocument.head}catch(r){e=null}t[r]=e}return t[r]}(r);if(!a)throw Error("Couldn't find a style target. This probably means that the value for the 'insert' parameter is invalid.");a.appendChild(e)}},540(r){r.exports=function(r){var t=document.createElement("style");return r.setAttributes(t,r.attributes),r.insert(t,r.options),t}},56(r,t,e){r.exports=function(r){var t=e.nc;t&&r.setAttribute("nonce",t)}},825(r){r.exports=function(r){if("u"<typeof document)return{update:function(){},remove:function(){}};var t=r.insertStyleElement(r);return{update:function(e){var a,o,l;a="",e.supports&&(a+="@supports (".concat(e.supports,") {")),e.media&&(a+="@media ".concat(e.media," {")),(o=void 0!==e.layer)&&(a+="@layer".concat(e.layer.length>0?" ".concat(e.layer):""," {")),a+=e.css,o&&(a+="}"),e.media&&(a+="}"),e.supports&&(a+="}"),(l=e.sourceMap)&&"u">typeof btoa&&(a+="\n/*# sourceMappingURL=data:application/json;base64,".concat(btoa(unescape(encodeURIComponent(JSON.stringify(l))))," */")),r.styleTagTransform(a,t,r.options)},remove:function(){var r;null===(r=t).parentNode||r.parentNode.removeChild(r)}}}},113(r){r.exports=function(r,t){if(t.styleSheet)t.styleSheet.cssText=r;else{for(;t.firstChild;)t.removeChild(t.firstChild);t.appendChild(document.createTextNode(r))}}},162(r,t,e){var a=e(72),o=e.n(a),l=e(825),s=e.n(l),p=e(659),n=e.n(p),i=e(56),u=e.n(i),d=e(540),c=e.n(d),f=e(113),C=e.n(f),j=e(475),v={};v.styleTagTransform=C(),v.setAttributes=u(),v.insert=n().bind(null,"head"),v.domAPI=s(),v.insertStyleElement=c(),o()(j.A,v),j.A&&j.A.locals&&j.A.locals;var h=e(938),m={};m.styleTagTransform=C(),m.setAttributes=u(),m.insert=n().bind(null,"head"),m.domAPI=s(),m.insertStyleElement=c(),o()(h.A,m),h.A&&h.A.locals&&h.A.locals;var g=e(305),b={};b.styleTagTransform=C(),b.setAttributes=u(),b.insert=n().bind(null,"head"),b.domAPI=s(),b.insertStyleElement=c(),o()(g.A,b),g.A&&g.A.locals&&g.A.locals;var x=e(814),w={};w.styleTagTransform=C(),w.setAttributes=u(),w.insert=n().bind(null,"head"),w.domAPI=s(),w.insertStyleElement=c(),o()(x.A,w),x.A&&x.A.locals&&x.A.locals}}]);
