@@ -19,6 +19,7 @@ __all__ = [
     "load_partition",
     "measure",
     "peak_memory",
+    "publish_clusters",
 ]
 
 _LAZY = {
@@ -28,6 +29,7 @@ _LAZY = {
     "largest_partitions": "clustercraft.kernel.partitions",
     "load_partition": "clustercraft.kernel.partitions",
     "check_partitions": "clustercraft.kernel.partitions",
+    "publish_clusters": "clustercraft.kernel.discovery",
 }
 
 
