@@ -90,10 +90,7 @@ export function addCommands(options: ICommandsOptions): void {
       if (cluster.status !== 'lost') {
         const result = await showDialog({
           title: trans.__('Shut down %1?', cluster.name),
-          body: trans.__(
-            'Its scheduler and %1 workers stop, and their data is lost.',
-            cluster.n_workers
-          ),
+          body: shutdownWarning(cluster, trans),
           buttons: [
             Dialog.cancelButton({ label: trans.__('Cancel') }),
             Dialog.warnButton({ label: trans.__('Shut down') })
@@ -106,6 +103,22 @@ export function addCommands(options: ICommandsOptions): void {
       await model
         .shutdown(cluster.id)
         .catch(report(trans.__('Could not shut down %1', cluster.name)));
+    }
+  });
+
+  commands.addCommand(CommandIDs.forgetCluster, {
+    label: trans.__('Forget Dask cluster'),
+    caption: trans.__(
+      'Stop listing a scheduler adopted by its address; it keeps running'
+    ),
+    isEnabled: args => target(args)?.origin === 'address',
+    execute: async args => {
+      const cluster = target(args);
+      if (cluster?.origin === 'address') {
+        await model
+          .shutdown(cluster.id, { forget: true })
+          .catch(report(trans.__('Could not forget %1', cluster.name)));
+      }
     }
   });
 
@@ -221,6 +234,7 @@ export function addCommands(options: ICommandsOptions): void {
       CommandIDs.newCluster,
       CommandIDs.scaleCluster,
       CommandIDs.shutdownCluster,
+      CommandIDs.forgetCluster,
       CommandIDs.insertClientCode,
       CommandIDs.copyAddress,
       CommandIDs.resetPeaks,
@@ -229,4 +243,25 @@ export function addCommands(options: ICommandsOptions): void {
       palette.addItem({ command, category });
     }
   }
+}
+
+/** What Shut down stops, said before it does. */
+function shutdownWarning(cluster: ICluster, trans: TranslationBundle): string {
+  switch (cluster.origin) {
+    case 'kernel':
+      return trans.__(
+        'Its kernel closes it: the scheduler and %1 workers stop, and their data is lost.',
+        cluster.n_workers
+      );
+    case 'address':
+      return trans.__(
+        'The scheduler at %1 was started elsewhere; it and its %2 workers stop, and their data is lost. Forget only stops listing it.',
+        cluster.scheduler_address,
+        cluster.n_workers
+      );
+  }
+  return trans.__(
+    'Its scheduler and %1 workers stop, and their data is lost.',
+    cluster.n_workers
+  );
 }
