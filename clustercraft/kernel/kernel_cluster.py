@@ -46,7 +46,8 @@ class KernelDeployment(WatchedDeployment):
 
     async def on_cluster_loop(self, work: Callable[[Any], Any], timeout: float = OP_TIMEOUT):
         """``work(cluster)`` (awaited when it returns an awaitable), run on the cluster's loop:
-        that loop's thread is the only one that may touch its scheduler and workers."""
+        that loop's thread is the only one that may read its scheduler. ``work`` must not
+        block: reads, never the cluster's own synchronous methods."""
         cluster = self.target()
 
         async def call() -> Any:
@@ -70,22 +71,41 @@ class KernelDeployment(WatchedDeployment):
     async def read(self) -> dict[str, Any]:
         return await self.on_cluster_loop(read_cluster)
 
+    async def as_owner(self, work: Callable[[Any], Any], timeout: float = OP_TIMEOUT) -> Any:
+        """``work(cluster)`` from a worker thread, as the notebook calls its cluster's methods
+        from its main thread: a synchronous cluster runs them on its loop and waits (calling
+        them on that loop would block it: dask-gateway's do), an asynchronous one returns an
+        awaitable, which its loop runs."""
+        cluster = self.target()
+
+        def call() -> Any:
+            result = work(cluster)
+            if not inspect.isawaitable(result):
+                return result
+
+            async def awaited() -> Any:
+                return await result
+
+            loop = cluster.loop.asyncio_loop
+            return asyncio.run_coroutine_threadsafe(awaited(), loop).result(timeout)
+
+        return await asyncio.wait_for(asyncio.to_thread(call), timeout)
+
     async def scale(self, n: int) -> None:
-        await self.on_cluster_loop(lambda cluster: cluster.scale(n))
+        await self.as_owner(lambda cluster: cluster.scale(n))
         await self.refresh()
 
     async def adapt(self, minimum: int, maximum: int) -> None:
-        await self.on_cluster_loop(lambda cluster: cluster.adapt(minimum=minimum, maximum=maximum))
+        await self.as_owner(lambda cluster: cluster.adapt(minimum=minimum, maximum=maximum))
         await self.refresh()
 
     async def stop_adapt(self) -> None:
-        await self.on_cluster_loop(internals.stop_adaptive)
+        await self.on_cluster_loop(internals.stop_adaptive)  # no blocking call: on its loop
         await self.refresh()
 
     async def close(self, force: bool = False) -> None:
-        # From a thread, as the notebook's cluster.close(): a synchronous cluster's loop ends too.
-        cluster = self.target()
-        await asyncio.wait_for(asyncio.to_thread(cluster.close), CLOSE_TIMEOUT)
+        # A synchronous cluster's own loop thread ends too, as with the notebook's close().
+        await self.as_owner(lambda cluster: cluster.close(), CLOSE_TIMEOUT)
 
     def elsewhere(self) -> str:
         return "this cluster cannot be scaled"

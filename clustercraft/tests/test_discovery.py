@@ -263,6 +263,22 @@ async def test_shut_down_closes_a_kernels_cluster_in_the_kernel(clusters, kernel
     assert (await kernel.run("print(cluster.status.name)")) == "running\n"
 
 
+async def test_an_asynchronous_cluster_on_the_kernels_own_loop(clusters, kernel):
+    await kernel.run(
+        "%load_ext clustercraft\n"
+        "from distributed import LocalCluster\n"
+        "cluster = await LocalCluster(n_workers=1, processes=False, asynchronous=True,"
+        " dashboard_address='127.0.0.1:0')"
+    )
+    cluster = await listed(clusters, lambda c: c["origin"] == "kernel" and c["n_workers"] == 1)
+    response = await clusters.request("PATCH", cluster["id"], body={"n_workers": 2})
+    assert response.code == 200, response.body
+    await clusters.wait_for(cluster["id"], lambda c: c["n_workers"] == 2)
+    response = await clusters.request("DELETE", cluster["id"])
+    assert response.code == 204, response.body
+    assert (await kernel.run("print(cluster.status.name)")) == "closed\n"
+
+
 # ---------------------------------------------------------------- by address
 
 
