@@ -51,20 +51,25 @@ class Kernel:
 
     async def run(self, code: str) -> str:
         """Run ``code``; its stdout. Fails on an error."""
-        out: list[str] = []
-
-        def hook(message) -> None:
-            if message["msg_type"] == "stream":
-                out.append(message["content"]["text"])
-
-        reply = await self.client.execute_interactive(code, timeout=120, output_hook=hook)
-        assert reply["content"]["status"] == "ok", reply["content"]
-        return "".join(out)
+        return await execute(self.client, code)
 
     async def stop(self) -> None:
         self.client.stop_channels()
         if await self.manager.is_alive():
             await self.manager.shutdown_kernel(now=True)
+
+
+async def execute(client, code: str) -> str:
+    """Run ``code`` in the kernel of ``client``; its stdout. Fails on an error."""
+    out: list[str] = []
+
+    def hook(message) -> None:
+        if message["msg_type"] == "stream":
+            out.append(message["content"]["text"])
+
+    reply = await client.execute_interactive(code, timeout=120, output_hook=hook)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    return "".join(out)
 
 
 @pytest.fixture
@@ -216,6 +221,31 @@ async def test_a_kernel_the_server_did_not_start_lists_its_cluster(clusters, ker
     )
     runtime = clusters.manager.runtime_dir
     assert not [name for name in os.listdir(runtime) if name.startswith(cluster["id"])]
+
+
+async def test_a_notebooks_kernel_started_by_the_server_names_its_notebook(
+    clusters, jp_fetch, jp_serverapp
+):
+    body = {"path": "analysis.ipynb", "type": "notebook", "name": "analysis.ipynb"}
+    body["kernel"] = {"name": "python3"}
+    response = await jp_fetch("api", "sessions", method="POST", body=json.dumps(body))
+    session = json.loads(response.body)
+    client = jp_serverapp.kernel_manager.get_kernel(session["kernel"]["id"]).client()
+    client.start_channels()
+    try:
+        await client.wait_for_ready(timeout=60)
+        await execute(
+            client,
+            "%load_ext clustercraft\nfrom distributed import LocalCluster\n"
+            "cluster = LocalCluster(n_workers=1, processes=False, dashboard_address=':0')",
+        )
+        cluster = await listed(clusters, lambda c: c["origin"] == "kernel")
+        assert cluster["kernel"]["id"] == session["kernel"]["id"]
+        assert cluster["kernel"]["notebook"].endswith("analysis.ipynb")
+        assert (await clusters.request("DELETE", cluster["id"])).code == 204
+    finally:
+        client.stop_channels()
+        await jp_fetch("api", "sessions", session["id"], method="DELETE")
 
 
 async def test_the_implicit_cluster_of_client_leaves_when_its_kernel_dies(clusters, kernel, events):
