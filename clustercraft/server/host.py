@@ -147,6 +147,13 @@ class ClusterHost(ClusterService):
         else:
             await self.forget()
 
+    def snapshot(self) -> dict[str, Any]:
+        cluster = super().snapshot()
+        watched = not self.deployment.started_here
+        if watched and cluster["status"] == "running" and self.deployment.read_error:
+            cluster["status"] = "lost"  # the scheduler stopped answering (running again if it does)
+        return cluster
+
     def connected(self) -> None:
         self.disarm_grace()
 

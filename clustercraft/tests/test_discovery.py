@@ -353,6 +353,20 @@ async def test_a_scheduler_started_elsewhere_is_adopted_forgotten_and_shut_down(
     await asyncio.to_thread(worker_process.wait, 60)
 
 
+async def test_a_scheduler_that_stops_answering_is_lost_and_can_be_removed(clusters, scheduler):
+    address, scheduler_process, _ = scheduler
+    response = await clusters.request("POST", body={"address": address})
+    assert response.code == 201, response.body
+    cluster_id = json.loads(response.body)["id"]
+    end(scheduler_process)
+    cluster = await listed(clusters, lambda c: c["id"] == cluster_id and c["status"] == "lost")
+    assert cluster["error"]
+    response = await clusters.request("DELETE", cluster_id)
+    assert response.code == 204, response.body
+    assert json.loads((await clusters.request("GET")).body) == []
+    assert hosts_of(cluster_id) == []
+
+
 async def test_a_tls_scheduler_is_adopted_with_its_credentials(clusters, tmp_path):
     from distributed.security import Security
 
