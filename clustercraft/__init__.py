@@ -21,6 +21,7 @@ __all__ = [
     "measure",
     "peak_memory",
     "profile_partitions",
+    "publish_clusters",
 ]
 
 _LAZY = {
@@ -32,6 +33,7 @@ _LAZY = {
     "load_partition": "clustercraft.kernel.partitions",
     "check_partitions": "clustercraft.kernel.check",
     "profile_partitions": "clustercraft.kernel.profile",
+    "publish_clusters": "clustercraft.kernel.discovery",
 }
 
 

@@ -10,7 +10,7 @@ import glob
 import os
 from typing import Any
 
-from .runtime import client_security, runtime_dir
+from .runtime import PROFILES_FILE, client_security, runtime_dir
 from .server.hoststate import BadState, HostState, read_state
 
 
@@ -19,6 +19,8 @@ def find_cluster(name_or_id: str, directory: str | None = None) -> HostState:
     directory = directory or runtime_dir()
     states = []
     for path in sorted(glob.glob(os.path.join(directory, "*.json"))):
+        if os.path.basename(path) == PROFILES_FILE:
+            continue
         try:
             states.append(read_state(path))
         except (OSError, BadState):

@@ -115,6 +115,8 @@ def cluster_model(
     status: str,
     rows: list[dict[str, Any]],
     *,
+    origin: str = "panel",
+    kernel: Mapping[str, Any] | None = None,
     profile: str | None = None,
     scheduler_address: str | None = None,
     dashboard_link: str | None = None,
@@ -130,7 +132,8 @@ def cluster_model(
 ) -> dict[str, Any]:
     """The one cluster object: of the REST routes, the panel's push, the widget's summary.
 
-    ``status``: "starting", "running", "closing" or "lost"; ``rows`` from ``worker_rows``,
+    ``status``: "starting", "running", "closing" or "lost"; ``origin``: "panel", "kernel"
+    (``kernel``: its {id, pid, notebook}) or "address"; ``rows`` from ``worker_rows``,
     whose totals it adds up; ``requested_workers``: the target of "2 / 4 workers" (the rows'
     count when not given); ``adapt``: ``{minimum, maximum}`` or None; ``started``: epoch
     seconds; ``error``: why workers are missing or the cluster failed, for the card; ``jobs``:
@@ -140,6 +143,8 @@ def cluster_model(
     return {
         "id": id,
         "name": name,
+        "origin": origin,
+        "kernel": dict(kernel) if kernel else None,
         "profile": profile,
         "status": status,
         "scheduler_address": scheduler_address,

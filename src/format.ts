@@ -1,6 +1,9 @@
 /**
  * Human-readable formatting shared by every table and report.
  */
+import type { TranslationBundle } from '@jupyterlab/translation';
+
+import type { ICluster } from './schema';
 
 const BYTE_UNITS = ['B', 'kiB', 'MiB', 'GiB', 'TiB', 'PiB'];
 
@@ -105,6 +108,20 @@ export function formatSeconds(seconds: number): string {
     return `${seconds.toFixed(3)} s`;
   }
   return seconds < 120 ? `${seconds.toFixed(1)} s` : formatDuration(seconds);
+}
+
+/** "from kernel: analysis.ipynb", "adopted by address", or '' for the panel's own. */
+export function originLabel(
+  cluster: ICluster,
+  trans: TranslationBundle
+): string {
+  if (cluster.origin === 'kernel') {
+    const notebook = cluster.kernel?.notebook;
+    return notebook
+      ? trans.__('from kernel: %1', notebook.split('/').pop())
+      : trans.__('from kernel %1', cluster.kernel?.pid ?? '');
+  }
+  return cluster.origin === 'address' ? trans.__('adopted by address') : '';
 }
 
 /** `dask-report-<cluster>-<date>T<time>.html`: one per recording, in name order by time. */

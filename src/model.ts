@@ -227,10 +227,17 @@ export class ClusterModel implements IClusterModel, IDisposable {
     return cluster;
   }
 
-  /** Shut a cluster down, or forget a lost one; an id the server no longer knows is just dropped. */
-  async shutdown(id: string): Promise<void> {
+  /**
+   * Shut a cluster down, or forget a lost one; an id the server no longer knows is just dropped.
+   * `forget`: stop listing a scheduler adopted by address, and leave it running.
+   */
+  async shutdown(
+    id: string,
+    options: { forget?: boolean } = {}
+  ): Promise<void> {
+    const query = options.forget ? '?forget=1' : '';
     try {
-      await this._request<void>(clusterPath(id), { method: 'DELETE' });
+      await this._request<void>(clusterPath(id) + query, { method: 'DELETE' });
     } catch (error) {
       if (!(error instanceof APIError && error.status === 404)) {
         throw error;

@@ -27,6 +27,22 @@ export interface IWorkerRow {
 
 export type ClusterStatus = 'starting' | 'running' | 'closing' | 'lost';
 
+/**
+ * Where a cluster comes from: launched from the panel, made in a kernel (which
+ * keeps it; it leaves the list when it closes), or a scheduler started
+ * elsewhere and adopted by its address (Forget leaves it running).
+ */
+export type ClusterOrigin = 'panel' | 'kernel' | 'address';
+
+/** The kernel a cluster was made in. */
+export interface IKernelInfo {
+  /** The kernel id, from its connection file's name. */
+  id: string | null;
+  pid: number;
+  /** The notebook's path when a Jupyter server started the kernel for it. */
+  notebook: string | null;
+}
+
 export interface IAdaptRange {
   minimum: number;
   maximum: number;
@@ -55,6 +71,10 @@ export interface ICluster {
   id: string;
   name: string;
   status: ClusterStatus;
+  /** Absent from older servers: the panel's. */
+  origin?: ClusterOrigin;
+  /** For `origin: 'kernel'`. */
+  kernel?: IKernelInfo | null;
   scheduler_address: string;
   dashboard_link: string | null;
   n_workers: number;
@@ -115,6 +135,13 @@ export interface IClusterRequest {
   memory_limit?: number | string;
   processes?: boolean;
   adapt?: IAdaptRange;
+  /**
+   * `tcp://host:port` or `tls://host:port`: list a scheduler started elsewhere
+   * instead (with `name`, and for tls:// `security: {tls_ca_file,
+   * tls_client_cert, tls_client_key}`); no other field then.
+   */
+  address?: string;
+  security?: Record<string, string>;
   /** The profile's other fields (cores, queue, walltime, ...). */
   [field: string]: unknown;
 }

@@ -17,6 +17,7 @@ export namespace CommandIDs {
   export const newCluster = 'clustercraft:new-cluster';
   export const scaleCluster = 'clustercraft:scale-cluster';
   export const shutdownCluster = 'clustercraft:shutdown-cluster';
+  export const forgetCluster = 'clustercraft:forget-cluster';
   export const insertClientCode = 'clustercraft:insert-client-code';
   export const copyAddress = 'clustercraft:copy-address';
   export const performanceReport = 'clustercraft:performance-report';
@@ -80,8 +81,8 @@ export interface IClusterModel {
   ): Promise<{ cluster: ICluster; html: string | null }>;
   /** Start every worker's peak memory, and the memory-restart count, afresh. */
   resetPeaks(id: string): Promise<ICluster>;
-  /** Shut a cluster down, or forget a lost one. */
-  shutdown(id: string): Promise<void>;
+  /** Shut a cluster down, or forget a lost one (`forget`: a scheduler adopted by address, left running). */
+  shutdown(id: string, options?: { forget?: boolean }): Promise<void>;
 }
 
 export const IClusterModel = new Token<IClusterModel>(

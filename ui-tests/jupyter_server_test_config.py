@@ -14,7 +14,8 @@ c.ServerApp.allow_root = True  # noqa: F821 (CI runs as root)
 c.JupyterNotebookApp.expose_app_in_browser = True  # noqa: F821
 
 # Clusters of this test server only: other servers on the machine must not be reattached.
-# Through the environment, so that its kernels find them too (clustercraft.connect).
+# Through the environment, so that its kernels find them too (clustercraft.connect, and the
+# clusters they list themselves: kernel/discovery.py).
 os.environ["CLUSTERCRAFT_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="clustercraft-galata-")
 # An explicit size: "auto" would give each worker its share of the machine, and scaling a
 # cluster of such workers up is refused as overcommitting it.

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import IOLoop
+
+from clustercraft.runtime import RUNTIME_ENV
 
 from .manager import ClusterManager
 from .routes import MANAGER_SETTING, route_table
@@ -18,6 +22,8 @@ class ClusterCraftApp(ExtensionApp):
     def initialize_settings(self) -> None:
         self.manager = ClusterManager(parent=self, log=self.log, base_url=self.serverapp.base_url)
         self.settings[MANAGER_SETTING] = self.manager
+        # Kernels this server starts inherit it: they list their clusters where it looks.
+        os.environ[RUNTIME_ENV] = self.manager.runtime_dir
         # Adopt surviving hosts as soon as the loop runs, within their grace time.
         IOLoop.current().add_callback(self.manager.start)
 

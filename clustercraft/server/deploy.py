@@ -6,6 +6,7 @@
   queue, ended ones replaced, cancels checked.
 - ``GatewayDeployment`` (gateway.py): a Dask Gateway cluster; scheduler and workers run
   wherever the gateway puts them.
+- ``AddressDeployment`` (watched.py): a scheduler started elsewhere, watched at its address.
 
 ``error`` says why requested workers are missing (it stays until they really run), and why
 the last shut down failed (until the queue or gateway answers again).
@@ -20,6 +21,7 @@ from typing import Any
 from clustercraft.profiles import GATEWAY, JOBQUEUE, LOCAL, profile_kind
 
 from . import internals
+from .hoststate import ADDRESS
 from .profiles import import_factory
 from .spec import ClusterSpec
 
@@ -38,6 +40,9 @@ class JobsLeft(RuntimeError):
 
 class Deployment:
     """A SpecCluster whose scheduler runs in this process."""
+
+    started_here = True  # False (watched.py): closing or forgetting it is the user's call
+    started_at: float | None = None  # when the scheduler started, where that is known
 
     def __init__(
         self, launch: dict[str, Any], spec: ClusterSpec, on_change: Callable[[], None]
@@ -151,6 +156,10 @@ class Deployment:
 def make_deployment(
     launch: dict[str, Any], spec: ClusterSpec, on_change: Callable[[], None]
 ) -> Deployment:
+    if launch.get("origin") == ADDRESS:
+        from .watched import AddressDeployment
+
+        return AddressDeployment(launch, spec, on_change)
     kind = profile_kind(launch["factory"])
     if kind == JOBQUEUE:
         from .jobqueue import JobQueueDeployment

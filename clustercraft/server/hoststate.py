@@ -6,6 +6,10 @@ holds it, and ``lease_until``, renewed while that server stays connected and rel
 when its connection closes. Another server on the same runtime dir adopts a host only once
 the lease has lapsed, and never signals a pid whose start time and command line are not the
 host's own (pids are reused).
+
+``origin`` says where the cluster comes from: ``panel`` (a host launched it), ``address`` (a
+host watches a scheduler started elsewhere) or ``kernel`` (a kernel serves a cluster made in
+it, see kernel/discovery.py; then ``pid`` is the kernel's, and it is never signalled).
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ import json
 import os
 import socket
 import stat
+import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,6 +35,10 @@ HOST_MODULE = "clustercraft.server.host"
 LEASE_SECONDS = 15.0  # a host its owner stopped renewing for this long may be adopted
 RENEW_INTERVAL = 5.0  # seconds between renewals while the owner is connected
 START_TIME_TOLERANCE = 0.05  # seconds; psutil's start times are exact to the clock tick
+PANEL, KERNEL, ADDRESS = "panel", "kernel", "address"  # where a cluster comes from
+ORIGINS = (PANEL, KERNEL, ADDRESS)
+# sun_path holds 108 bytes; longer runtime paths get their sockets in a short private dir.
+MAX_SOCKET_PATH = 100
 
 
 @dataclass(frozen=True)
@@ -44,6 +54,8 @@ class HostState:
     owner: str | None  # the id of the server that holds the host
     lease_until: float  # epoch seconds; 0 once the owner let go or went away
     scheduler_address: str | None = None
+    origin: str = PANEL
+    kernel: dict[str, Any] | None = None  # a kernel cluster's {id, pid, notebook}
 
     def held_by_other(self, server_id: str, now: float | None = None) -> bool:
         """Another server holds this host, and its lease has not lapsed."""
@@ -80,11 +92,15 @@ def read_state(path: str) -> HostState:
             owner=data.get("owner") if isinstance(data.get("owner"), str) else None,
             lease_until=float(data.get("lease_until") or 0.0),
             scheduler_address=data.get("scheduler_address"),
+            origin=data.get("origin") or PANEL,
+            kernel=data.get("kernel") if isinstance(data.get("kernel"), dict) else None,
         )
     except (TypeError, ValueError) as exc:
         raise BadState(str(exc)) from None
     if os.path.basename(path) != f"{state.id}.json":
         raise BadState(f"names cluster {state.id!r}")
+    if state.origin not in ORIGINS:
+        raise BadState(f"unknown origin {state.origin!r}")
     return state
 
 
@@ -134,6 +150,19 @@ def verified_host(pid: int | None, create_time: float | None, cluster_id: str):
     The pid alone is not enough: once the host exits, the system may give its pid to any
     new process. The start time and the command line must both be the host's.
     """
+    process = same_process(pid, create_time)
+    try:
+        command = process.cmdline() if process is not None else []
+    except psutil.Error:
+        return None
+    if HOST_MODULE not in command or cluster_id not in command:
+        return None
+    return process
+
+
+def same_process(pid: int | None, create_time: float | None) -> psutil.Process | None:
+    """The process at ``pid`` if it is still the one that started at ``create_time`` (and
+    still runs: a zombie, dead but not yet reaped by its parent, is gone)."""
     if pid is None:
         return None
     try:
@@ -143,12 +172,31 @@ def verified_host(pid: int | None, create_time: float | None, cluster_id: str):
             and abs(process.create_time() - create_time) > START_TIME_TOLERANCE
         ):
             return None
-        command = process.cmdline()
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return None
     except psutil.Error:
         return None
-    if HOST_MODULE not in command or cluster_id not in command:
-        return None
     return process
+
+
+def socket_path(directory: str, cluster_id: str, short_dir: Callable[[], str]) -> str:
+    """Where the socket of ``cluster_id`` goes: in ``directory``, or in ``short_dir()`` when
+    that path would be too long for a Unix socket."""
+    path = os.path.join(directory, f"{cluster_id}.sock")
+    if len(path.encode()) <= MAX_SOCKET_PATH:
+        return path
+    return os.path.join(short_dir(), f"{cluster_id}.sock")
+
+
+def private_temp_dir() -> str:
+    """A new private directory, for sockets when the runtime path is too long for one.
+
+    Its name is random (mkdtemp creates it 0700, failing if anything is there), so no
+    other local user can create it first and answer for our hosts.
+    """
+    path = tempfile.mkdtemp(prefix=f"clustercraft-{os.getuid()}-")
+    require_private_dir(path)
+    return path
 
 
 def host_tree(pid: int | None, create_time: float | None, cluster_id: str) -> list[psutil.Process]:

@@ -7,10 +7,13 @@ one fails there, loudly, instead of leaving a cluster quietly wrong.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Awaitable
+from types import ModuleType
 from typing import Any
 
-from distributed.core import Status
+# distributed is imported where it is used: a kernel's discovery thread imports this module
+# while the notebook may be importing distributed (see loaded_module).
 
 
 def correct_state(cluster: Any) -> Awaitable[None]:
@@ -25,6 +28,11 @@ def stop_adaptive(cluster: Any) -> None:
     if adaptive is not None:
         adaptive.stop()
         cluster._adaptive = None
+
+
+def adaptive(cluster: Any) -> Any:
+    """The cluster's Adaptive while it adapts, else None (``Cluster._adaptive``)."""
+    return getattr(cluster, "_adaptive", None)
 
 
 def planned_workers(cluster: Any) -> int:
@@ -45,6 +53,8 @@ def drop_failed_workers(cluster: Any) -> list[Any]:
     SpecCluster keeps a worker whose start raised in ``cluster.workers`` (status not
     running): it is never started again, and the cluster waits for it forever.
     """
+    from distributed.core import Status
+
     failed = [name for name, w in cluster.workers.items() if w.status != Status.running]
     for name in failed:
         # SpecCluster's close asserts that every worker it created is failed or closed.
@@ -71,6 +81,8 @@ def replace_worker(cluster: Any, name: Any) -> Any:
 
 def all_started(cluster: Any) -> bool:
     """Every wanted worker has finished starting (its nanny too), not just registered."""
+    from distributed.core import Status
+
     workers = getattr(cluster, "workers", {})  # SpecCluster: name -> Nanny, Worker or Job
     # SpecCluster adds a worker here only once its start is done; a worker process registers
     # with the scheduler before that, and is not yet restartable.
@@ -95,3 +107,36 @@ def stop_forkserver() -> None:
     import multiprocessing.forkserver
 
     multiprocessing.forkserver._forkserver._stop()
+
+
+def loaded_module(name: str) -> ModuleType | None:
+    """The module ``name`` once fully imported, else None (never imports it). Another thread
+    may be executing it right now (``__spec__._initializing``): importing from it then would
+    find it half-initialized and break that import."""
+    module = sys.modules.get(name)
+    if module is None or getattr(getattr(module, "__spec__", None), "_initializing", False):
+        return None
+    return module
+
+
+def live_cluster_objects() -> list[Any]:
+    """Every Dask cluster object this process holds: distributed's SpecCluster instances
+    (LocalCluster, dask-jobqueue's, the implicit cluster of ``Client()``), dask-gateway's
+    GatewayCluster instances, and the ``cluster`` of every Client (``_instances`` WeakSets).
+    Only from modules already imported: looking imports nothing."""
+    if loaded_module("distributed") is None:
+        return []
+    found: dict[int, Any] = {}
+    spec = loaded_module("distributed.deploy.spec")
+    client = loaded_module("distributed.client")
+    gateway = loaded_module("dask_gateway.client")
+    groups = [
+        list(spec.SpecCluster._instances) if spec else [],
+        list(gateway.GatewayCluster._instances) if gateway else [],
+        [c.cluster for c in list(client.Client._instances)] if client else [],
+    ]
+    for group in groups:
+        for cluster in group:
+            if cluster is not None:
+                found.setdefault(id(cluster), cluster)
+    return list(found.values())

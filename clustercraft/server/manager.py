@@ -16,13 +16,10 @@ import os
 import secrets
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
-from urllib.parse import quote
 
 import psutil
 from traitlets import Bool, Dict, Enum, Float, Int, TraitError, Unicode, Union, default
@@ -35,32 +32,33 @@ from clustercraft.runtime import (
     runtime_dir,
     write_json_atomically,
 )
-from clustercraft.schema import cluster_model
 
+from .adoption import Adoption
 from .connection import ClusterUnavailable, HostConnection
 from .health import ANSWER_TIMEOUT, SILENCE, loss_reason, silence_reason
 from .hoststate import (
+    ADDRESS,
     HOST_MODULE,
+    KERNEL,
+    MAX_SOCKET_PATH,  # noqa: F401 (tests read it here)
+    PANEL,
     BadState,
-    HostState,
     checked_cluster,
     host_tree,
+    private_temp_dir,
     read_state,
     require_private_dir,
-    verified_host,
+    socket_path,
     wait_gone,
 )
 from .profiles import LOCAL_PROFILE, Profile, build_profiles, config_bytes, local_profile
+from .record import DASHBOARD_PATH, HostRecord  # noqa: F401 (routes read DASHBOARD_PATH here)
 from .spec import Adapt, ClusterSpec, Limits, SpecError, validate_cluster_spec, validate_patch
 from .standby import StandbyPool
 
 Listener = Callable[[dict[str, Any]], None]
-SCAN_INTERVAL = 5.0  # seconds between looks for hosts whose server went away
 ATTACH_WAIT_ON_DELETE = 3.0  # seconds a starting host gets to answer a DELETE
 QUEUE_COMMAND_TIMEOUT = 60.0  # seconds; jobqueue.py's COMMAND_TIMEOUT, per command
-# sun_path holds 108 bytes; longer runtime paths get their sockets in a short private dir.
-MAX_SOCKET_PATH = 100
-DASHBOARD_PATH = "clustercraft/dashboard"  # under the server's base URL: dashboards by cluster id
 
 
 class UnknownCluster(LookupError):
@@ -81,56 +79,9 @@ class JobsLeft(ClusterUnavailable):
     """The host could not stop every job of the cluster; it keeps running (409)."""
 
 
-@dataclass
-class HostRecord:
-    """What the server knows about one cluster host."""
-
-    id: str
-    name: str
-    spec: ClusterSpec
-    socket_path: str
-    started: float
-    pid: int | None = None
-    create_time: float | None = None  # the host's start time: with pid, its identity
-    process: subprocess.Popen | None = None  # None when reattached: not our child
-    cluster: dict[str, Any] | None = None  # latest state pushed by the host
-    status: str | None = None  # overrides the host's: "closing" or "lost"
-    connection: HostConnection | None = None  # while this server holds the host
-    attached: asyncio.Event = field(default_factory=asyncio.Event)  # set once tried
-    task: asyncio.Task | None = None
-    base_url: str = "/"  # the Jupyter server's, for the dashboard link it hands out
-    heard: float = field(default_factory=time.monotonic)  # when the host last said something
-    problem: str | None = None  # why it is lost or not answering, for the card
-
-    def to_json(self) -> dict[str, Any]:
-        cluster = dict(self.cluster) if self.cluster else self.placeholder()
-        if self.status:
-            cluster["status"] = self.status
-        if self.problem:
-            cluster["error"] = self.problem
-        if self.status == "lost":
-            cluster["dashboard_link"] = None  # nothing answers there any more
-        cluster["dashboard_link"] = proxied_dashboard_link(self.base_url, self.id, cluster)
-        return cluster
-
-    def placeholder(self) -> dict[str, Any]:
-        """The cluster before its host has said anything."""
-        adapt = self.spec.adapt
-        return cluster_model(
-            self.id,
-            self.name,
-            "starting",
-            [],
-            profile=self.spec.profile,
-            requested_workers=self.spec.n_workers,
-            processes=bool(self.spec.options.get("processes", True)),
-            adapt={"minimum": adapt.minimum, "maximum": adapt.maximum} if adapt else None,
-            started=self.started,
-        )
-
-
-class ClusterManager(LoggingConfigurable):
-    """Launches, watches, scales and stops clusters, each in its own host process."""
+class ClusterManager(Adoption, LoggingConfigurable):
+    """Launches, watches, scales and stops clusters, each in its own host process; lists
+    kernels' clusters and schedulers adopted by address beside them (adoption.py)."""
 
     runtime_dir = Unicode(help="Where host sockets and state files live.").tag(config=True)
 
@@ -290,7 +241,10 @@ class ClusterManager(LoggingConfigurable):
         return (self._record(cluster_id).cluster or {}).get("dashboard_link")
 
     async def create(self, body: Any) -> dict[str, Any]:
-        """Launch the cluster a POST body asks for (SpecError naming a bad field first)."""
+        """Launch the cluster a POST body asks for (SpecError naming a bad field first), or
+        with ``{"address"}``, list a scheduler started elsewhere."""
+        if isinstance(body, dict) and "address" in body:
+            return await self.adopt_address(body)
         spec = self.validate_spec(body)
         name = spec.name or self._default_name()
         if any(record.name == name for record in self.records.values()):
@@ -319,7 +273,13 @@ class ClusterManager(LoggingConfigurable):
 
     async def scale(self, cluster_id: str, body: Any) -> dict[str, Any]:
         record = self._record(cluster_id)
-        profile = self.profile_table.get(record.spec.profile)  # None: configured away since
+        if record.origin == ADDRESS:
+            raise ClusterUnavailable(
+                f"cluster {record.name!r} was started elsewhere: clustercraft lists it, forgets "
+                "it or shuts it down, but does not scale it"
+            )
+        # None: a kernel's cluster, or a profile configured away since
+        profile = self.profile_table.get(record.spec.profile) if record.origin == PANEL else None
         local = profile is not None and profile.kind == LOCAL
         workers = profile.field("n_workers") if profile is not None else None
         request = validate_patch(
@@ -347,9 +307,14 @@ class ClusterManager(LoggingConfigurable):
         """Start every worker's peak memory, and the memory-restart count, afresh."""
         return await self._request(self._record(cluster_id), "reset_peaks")
 
-    async def delete(self, cluster_id: str) -> None:
-        """Close the cluster; return once the host and all its processes are gone."""
+    async def delete(self, cluster_id: str, forget: bool = False) -> None:
+        """Close the cluster; return once the host and all its processes are gone. ``forget``:
+        stop listing a scheduler adopted by address, and leave it running."""
         record = self._record(cluster_id)
+        if forget:
+            return await self._forget_cluster(record)
+        if record.origin == KERNEL:
+            return await self._close_kernel_cluster(record)
         if record.status == "lost" and self._held_elsewhere(record):
             self._forget(record)  # another server adopted the host; it is not ours to close
             return
@@ -391,14 +356,23 @@ class ClusterManager(LoggingConfigurable):
         self._scanner = asyncio.ensure_future(self._scan_loop())
 
     async def shutdown(self) -> None:
-        """Close every cluster this server owns (the server is stopping cleanly).
+        """Close every cluster this server launched (the server is stopping cleanly); let go
+        of kernels' clusters and of schedulers adopted by address, which keep running.
 
         Hosts held by other servers on the same runtime dir are never in ``records``.
         """
         self._stop_scanning()
         await self.standby.drop()
+        records = list(self.records.values())
+        for record in records:
+            if record.origin == KERNEL:
+                self._let_go(record)
         await asyncio.gather(
-            *(self.delete(cluster_id) for cluster_id in list(self.records)),
+            *(
+                self.delete(record.id, forget=record.origin == ADDRESS)
+                for record in records
+                if record.origin != KERNEL
+            ),
             return_exceptions=True,
         )
 
@@ -488,86 +462,6 @@ class ClusterManager(LoggingConfigurable):
             return self.worker_start
         return "forkserver" if standby else ""
 
-    # ------------------------------------------------------------ adoption
-
-    async def _scan(self) -> None:
-        """Adopt every host in the runtime dir that no live server holds."""
-        try:
-            entries = sorted(os.listdir(self.runtime_dir))
-        except OSError as exc:
-            self.log.warning("clustercraft: cannot list %s: %s", self.runtime_dir, exc)
-            return
-        adoptions = []
-        for entry in entries:
-            cluster_id = entry.removesuffix(".json")
-            if entry == cluster_id or cluster_id in self.records or cluster_id in self._adopting:
-                continue
-            state = self._adoptable(os.path.join(self.runtime_dir, entry))
-            if state is not None:
-                adoptions.append(self._adopt(state))
-        await asyncio.gather(*adoptions)
-
-    async def _scan_loop(self) -> None:
-        while True:
-            await asyncio.sleep(SCAN_INTERVAL)
-            await asyncio.gather(self._scan(), self._check_silent_hosts())
-
-    def _stop_scanning(self) -> None:
-        if self._scanner is not None:
-            self._scanner.cancel()
-            self._scanner = None
-
-    def _adoptable(self, path: str) -> HostState | None:
-        """The host's state if this server may adopt it now; drop files of hosts that died."""
-        try:
-            state = read_state(path)
-        except FileNotFoundError:
-            return None  # it closed while we looked
-        except (OSError, BadState) as exc:
-            if path not in self._reported:  # one log line per file, not one per scan
-                self._reported.add(path)
-                self.log.warning("clustercraft: skipping unusable host state %s: %s", path, exc)
-            return None
-        if not state.on_this_machine() or state.held_by_other(self.server_id):
-            return None
-        if state.owner == self.server_id:
-            return None  # one of ours, closing
-        if verified_host(state.pid, state.create_time, state.id) is None:
-            self.log.info("clustercraft: removing state of exited host %s", path)
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(path)
-            return None
-        try:
-            require_private_dir(os.path.dirname(state.socket))
-        except OSError as exc:
-            self.log.warning("clustercraft: not adopting %s: %s", state.id, exc)
-            return None
-        return state
-
-    async def _adopt(self, state: HostState) -> None:
-        """Claim a host whose server went away; on success it is listed as one of ours."""
-        record = HostRecord(
-            state.id,
-            state.name,
-            ClusterSpec.from_json(state.spec),
-            state.socket,
-            started=state.started,
-            pid=state.pid,
-            create_time=state.create_time,
-            base_url=self.base_url,
-        )
-        self._adopting.add(state.id)
-        try:
-            attached = await self._attach(record, quiet=True)
-        finally:
-            self._adopting.discard(state.id)
-        if not attached:
-            return  # another server was quicker, or the host is not answering
-        self.records[record.id] = record
-        record.task = asyncio.ensure_future(self._serve(record))
-        self.log.info("clustercraft: adopted cluster %s (%s)", record.name, record.id)
-        self._notify(record)
-
     # ------------------------------------------------------------ host connections
 
     async def _attach(self, record: HostRecord, quiet: bool = False) -> bool:
@@ -601,10 +495,13 @@ class ClusterManager(LoggingConfigurable):
         try:
             await record.connection.serve(lambda message: self._receive(record, message))
         except (ConnectionError, ValueError) as exc:
-            self.log.warning("clustercraft: connection to %s broke: %s", record.id, exc)
+            log = self.log.info if record.origin == KERNEL else self.log.warning  # a kernel ends
+            log("clustercraft: connection to %s broke: %s", record.id, exc)
         finally:
             record.connection = None
-            if record.status != "closing":
+            if record.origin == KERNEL:
+                self._kernel_cluster_gone(record)  # closed, or its kernel died: not "lost"
+            elif record.status != "closing":
                 self._lost(record)
 
     def _receive(self, record: HostRecord, message: dict[str, Any]) -> None:
@@ -768,29 +665,8 @@ class ClusterManager(LoggingConfigurable):
         return os.path.join(self.runtime_dir, f"{cluster_id}.log")
 
     def _socket_path(self, cluster_id: str) -> str:
-        path = os.path.join(self.runtime_dir, f"{cluster_id}.sock")
-        if len(path.encode()) <= MAX_SOCKET_PATH:
-            return path
-        return os.path.join(self._short_socket_dir, f"{cluster_id}.sock")
+        return socket_path(self.runtime_dir, cluster_id, lambda: self._short_socket_dir)
 
     @cached_property
     def _short_socket_dir(self) -> str:
-        """A private directory for sockets when the runtime path is too long for one.
-
-        Its name is random (mkdtemp creates it 0700, failing if anything is there), so no
-        other local user can create it first and answer for our hosts.
-        """
-        path = tempfile.mkdtemp(prefix=f"clustercraft-{os.getuid()}-")
-        require_private_dir(path)
-        return path
-
-
-def proxied_dashboard_link(base_url: str, cluster_id: str, cluster: dict[str, Any]) -> str | None:
-    """The dashboard as users reach it: through this Jupyter server, so also behind JupyterHub.
-
-    A server-relative path (``{base_url}clustercraft/dashboard/{id}/status``, see dashboard.py)
-    while the host reports a dashboard; the host's direct address never leaves the server.
-    """
-    if not cluster.get("dashboard_link"):
-        return None
-    return f"{base_url.rstrip('/')}/{DASHBOARD_PATH}/{quote(cluster_id, safe='')}/status"
+        return private_temp_dir()  # one of its own for each server

@@ -16,6 +16,7 @@ from tornado import websocket
 from clustercraft.schema import ARROW_STREAM_MIME, cluster_delta, worker_rows_to_arrow
 from clustercraft.server.spec import SpecError
 
+from .adoption import AlreadyListed
 from .connection import ClusterUnavailable
 from .dashboard import DashboardHandler
 from .manager import DASHBOARD_PATH, CannotLaunch, ClusterManager, NameInUse, UnknownCluster
@@ -27,6 +28,7 @@ ERROR_STATUS: dict[type[Exception], int] = {
     SpecError: 400,
     UnknownCluster: 404,
     NameInUse: 409,
+    AlreadyListed: 409,
     ClusterUnavailable: 409,
     CannotLaunch: 503,
 }
@@ -125,7 +127,9 @@ class ClusterHandler(ClusterCraftHandler):
     @authorized
     @client_errors
     async def delete(self, cluster_id: str) -> None:
-        await self.manager.delete(cluster_id)
+        # ?forget=1: stop listing a scheduler adopted by address; it keeps running.
+        forget = self.get_query_argument("forget", "") in ("1", "true")
+        await self.manager.delete(cluster_id, forget=forget)
         self.set_status(204)
         self.finish()
 

@@ -6,6 +6,8 @@ Every check raises SpecError naming the offending field, before anything is star
 from __future__ import annotations
 
 import math
+import os
+import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
@@ -27,6 +29,10 @@ MAX_NAME_LENGTH = 64
 MAX_TEXT_LENGTH = 200
 MAX_MEMORY_LIMIT = 2**60  # bytes per worker: an exbibyte, past any machine
 MAX_MEMORY_TEXT = 32  # characters of a memory size like "1.5 TiB"
+ADDRESS_PATTERN = re.compile(
+    r"(?P<scheme>tcp|tls)://(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(?P<port>[0-9]{1,5})"
+)
+TLS_CREDENTIALS = ("tls_ca_file", "tls_client_cert", "tls_client_key")
 
 
 class SpecError(ValueError):
@@ -205,6 +211,48 @@ def validate_patch(
     if memory_limit:
         _check_memory(memory_limit, adapt.maximum, limits, field_name="adapt.maximum")
     return AdaptRequest(adapt)
+
+
+@dataclass(frozen=True)
+class AddressRequest:
+    """``POST {"address"}``: a scheduler started elsewhere, to be listed (see watched.py)."""
+
+    address: str
+    name: str | None = None
+    security: dict[str, str] | None = None  # tls:// only: each a file path or PEM text
+
+
+def validate_address(body: Any) -> AddressRequest:
+    """``{address, name?, security?: {tls_ca_file, tls_client_cert, tls_client_key}}``.
+
+    The address is ``tcp://host:port`` or ``tls://host:port``; a ``tls://`` one needs the three
+    credentials (paths on the server's machine, or PEM text), which go only to the host.
+    """
+    body = _require_object(body)
+    _reject_unknown(body, ("address", "name", "security"))
+    address = body.get("address")
+    match = ADDRESS_PATTERN.fullmatch(address.strip()) if isinstance(address, str) else None
+    if match is None or not 0 < int(match["port"]) < 65536:
+        raise SpecError("address must be tcp://host:port or tls://host:port", "address")
+    name = _name(body["name"]) if body.get("name") is not None else None
+    security = body.get("security")
+    if match["scheme"] == "tcp":
+        if security is not None:
+            raise SpecError("security is for tls:// addresses only", "security")
+        return AddressRequest(match[0], name)
+    if not isinstance(security, dict):
+        raise SpecError(
+            f"a tls:// address needs security: {{{', '.join(TLS_CREDENTIALS)}}}", "security"
+        )
+    _reject_unknown(security, TLS_CREDENTIALS)
+    for key in TLS_CREDENTIALS:
+        field_name = f"security.{key}"
+        value = security.get(key)
+        if not isinstance(value, str) or not value.strip():
+            raise SpecError(f"{field_name} must be a file path or PEM text", field_name)
+        if not value.lstrip().startswith("-----BEGIN") and not os.path.isfile(value):
+            raise SpecError(f"{field_name}: no such file {_shorten(value)!r}", field_name)
+    return AddressRequest(match[0], name, {key: security[key] for key in TLS_CREDENTIALS})
 
 
 def _require_object(body: Any) -> dict[str, Any]:

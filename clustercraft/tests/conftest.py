@@ -1,4 +1,15 @@
+import atexit
+import os
+import shutil
+import tempfile
+
 import pytest
+
+# Kernels of module-scoped fixtures list their clusters here, never in the user's runtime dir;
+# each test gets its own (clustercraft_runtime_dir below).
+_SESSION_RUNTIME = tempfile.mkdtemp(prefix="clustercraft-tests-")
+os.environ["CLUSTERCRAFT_RUNTIME_DIR"] = _SESSION_RUNTIME
+atexit.register(shutil.rmtree, _SESSION_RUNTIME, ignore_errors=True)
 
 # queues: the `slurm` and `gateway` fixtures (a real one-node SLURM, a local Dask Gateway).
 pytest_plugins = ["pytest_jupyter.jupyter_server", "clustercraft.tests.queues"]
@@ -7,6 +18,15 @@ pytest_plugins = ["pytest_jupyter.jupyter_server", "clustercraft.tests.queues"]
 @pytest.fixture
 def jp_server_config(jp_server_config):
     return {"ServerApp": {"jpserver_extensions": {"clustercraft": True}}}
+
+
+@pytest.fixture(autouse=True)
+def clustercraft_runtime_dir(tmp_path, monkeypatch):
+    """Each test's own runtime dir, for its servers and for kernels that list their clusters
+    (``%load_ext clustercraft``, here or in kernels the test starts): never the user's."""
+    path = tmp_path / "clustercraft-runtime"
+    monkeypatch.setenv("CLUSTERCRAFT_RUNTIME_DIR", str(path))
+    return str(path)
 
 
 # ---------------------------------------------------------------- cluster manager (issue 3)

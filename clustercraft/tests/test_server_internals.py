@@ -108,3 +108,22 @@ def test_stop_forkserver_stops_this_processs_forkserver():
     internals.stop_forkserver()
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     internals.stop_forkserver()  # none running: fine
+
+
+async def test_live_cluster_objects_finds_the_clusters_of_this_process():
+    async with local_cluster() as cluster:
+        assert any(found is cluster for found in internals.live_cluster_objects())
+        assert internals.adaptive(cluster) is None
+        cluster.adapt(minimum=0, maximum=2)
+        assert internals.adaptive(cluster).maximum == 2
+        internals.stop_adaptive(cluster)
+
+
+def test_loaded_module_never_imports_and_skips_half_imported_modules(monkeypatch):
+    import sys
+
+    assert internals.loaded_module("distributed") is sys.modules["distributed"]
+    assert internals.loaded_module("clustercraft_no_such_module") is None
+    module = SimpleNamespace(__spec__=SimpleNamespace(_initializing=True))
+    monkeypatch.setitem(sys.modules, "clustercraft_half_imported", module)
+    assert internals.loaded_module("clustercraft_half_imported") is None

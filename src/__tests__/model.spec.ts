@@ -196,6 +196,20 @@ describe('ClusterModel talking to the server', () => {
     expect(model.get('n')).toBeUndefined();
   });
 
+  it('forgets a scheduler adopted by address with DELETE ?forget=1', async () => {
+    const request = jest
+      .fn()
+      .mockResolvedValueOnce(cluster('s', { origin: 'address' }))
+      .mockResolvedValueOnce(undefined);
+    const model = new ClusterModel({ request });
+    await model.create({ address: 'tcp://10.0.0.5:8786' });
+    await model.shutdown('s', { forget: true });
+    expect(request).toHaveBeenLastCalledWith('clusters/s?forget=1', {
+      method: 'DELETE'
+    });
+    expect(model.get('s')).toBeUndefined();
+  });
+
   it('passes field errors on from the server', async () => {
     const request = jest
       .fn()

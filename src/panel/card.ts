@@ -6,6 +6,7 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import type { CommandRegistry } from '@lumino/commands';
 import { Widget } from '@lumino/widgets';
 
+import { originLabel } from '../format';
 import { ICluster } from '../schema';
 import { ClusterTables } from '../table';
 import { CommandIDs } from '../tokens';
@@ -198,7 +199,10 @@ export class ClusterCard extends Widget {
         : trans.__('Record report');
       button.setAttribute('aria-pressed', String(recording));
     }
-    const progress = progressLabel(cluster, trans);
+    const origin = originLabel(cluster, trans); // "from kernel: analysis.ipynb"
+    const progress = [origin, progressLabel(cluster, trans)]
+      .filter(Boolean)
+      .join(' · ');
     if (progress !== this._progress.textContent) {
       this._progress.textContent = progress;
     }

@@ -98,11 +98,7 @@ export function addCommands(options: ICommandsOptions): void {
         const opener = document.activeElement;
         const result = await showDialog({
           title: trans.__('Shut down %1?', cluster.name),
-          body: trans._n(
-            'Its scheduler and %1 worker stop, and their data is lost.',
-            'Its scheduler and %1 workers stop, and their data is lost.',
-            cluster.n_workers
-          ),
+          body: shutdownWarning(cluster, trans),
           buttons: [
             Dialog.cancelButton({ label: trans.__('Cancel') }),
             Dialog.warnButton({ label: trans.__('Shut down') })
@@ -116,6 +112,22 @@ export function addCommands(options: ICommandsOptions): void {
       await model
         .shutdown(cluster.id)
         .catch(report(trans.__('Could not shut down %1', cluster.name)));
+    }
+  });
+
+  commands.addCommand(CommandIDs.forgetCluster, {
+    label: trans.__('Forget Dask cluster'),
+    caption: trans.__(
+      'Stop listing a scheduler adopted by its address; it keeps running'
+    ),
+    isEnabled: args => target(args)?.origin === 'address',
+    execute: async args => {
+      const cluster = target(args);
+      if (cluster?.origin === 'address') {
+        await model
+          .shutdown(cluster.id, { forget: true })
+          .catch(report(trans.__('Could not forget %1', cluster.name)));
+      }
     }
   });
 
@@ -289,6 +301,7 @@ export function addCommands(options: ICommandsOptions): void {
       CommandIDs.newCluster,
       CommandIDs.scaleCluster,
       CommandIDs.shutdownCluster,
+      CommandIDs.forgetCluster,
       CommandIDs.insertClientCode,
       CommandIDs.copyAddress,
       CommandIDs.resetPeaks,
@@ -297,4 +310,29 @@ export function addCommands(options: ICommandsOptions): void {
       palette.addItem({ command, category });
     }
   }
+}
+
+/** What Shut down stops, said before it does. */
+function shutdownWarning(cluster: ICluster, trans: TranslationBundle): string {
+  const n = cluster.n_workers;
+  switch (cluster.origin) {
+    case 'kernel':
+      return trans._n(
+        'Its kernel closes it: the scheduler and %1 worker stop, and their data is lost.',
+        'Its kernel closes it: the scheduler and %1 workers stop, and their data is lost.',
+        n
+      );
+    case 'address':
+      return trans._n(
+        'The scheduler at %2 was started elsewhere; it and its %1 worker stop, and their data is lost. Forget only stops listing it.',
+        'The scheduler at %2 was started elsewhere; it and its %1 workers stop, and their data is lost. Forget only stops listing it.',
+        n,
+        cluster.scheduler_address
+      );
+  }
+  return trans._n(
+    'Its scheduler and %1 worker stop, and their data is lost.',
+    'Its scheduler and %1 workers stop, and their data is lost.',
+    n
+  );
 }

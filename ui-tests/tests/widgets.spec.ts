@@ -86,9 +86,15 @@ test('a Client shows a live worker table; %%peakmem shows a chart and launches i
     );
     const panel = page.locator('#clustercraft-clusters');
     await expect(panel).toBeVisible();
-    await expect(panel.locator('.jp-ClusterCraft-card')).toHaveCount(
-      before.length + 1
+    // The launched cluster, beside the notebook's own Client cluster (origin "kernel").
+    const launched = (await request.get(API).then(r => r.json())).filter(
+      (cluster: any) =>
+        cluster.origin === 'panel' && !before.includes(cluster.id)
     );
+    expect(launched).toHaveLength(1);
+    await expect(
+      panel.getByRole('region', { name: `Cluster ${launched[0].name}` })
+    ).toBeVisible();
     // The new cell right below the report holds the launched cluster's client code.
     const code = await page.notebook.getCellTextInput(reportCell + 1);
     expect(code).toMatch(
