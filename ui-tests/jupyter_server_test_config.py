@@ -16,7 +16,9 @@ c.JupyterNotebookApp.expose_app_in_browser = True  # noqa: F821
 # Clusters of this test server only: other servers on the machine must not be reattached.
 # Through the environment, so that its kernels find them too (clustercraft.connect, and the
 # clusters they list themselves: kernel/discovery.py).
-os.environ["CLUSTERCRAFT_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="clustercraft-galata-")
+# setdefault: JupyterLab may read this file more than once, and it must keep one dir.
+if "CLUSTERCRAFT_RUNTIME_DIR" not in os.environ:
+    os.environ["CLUSTERCRAFT_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="clustercraft-galata-")
 # An explicit size: "auto" would give each worker its share of the machine, and scaling a
 # cluster of such workers up is refused as overcommitting it.
 c.ClusterManager.default_memory_limit = "1 GiB"  # noqa: F821

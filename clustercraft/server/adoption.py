@@ -128,6 +128,7 @@ class Adoption:
             base_url=self.base_url,
             origin=state.origin,
             kernel=state.kernel,
+            notebook_of=self.notebook_of,
         )
         self._adopting.add(state.id)
         try:

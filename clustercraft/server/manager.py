@@ -162,6 +162,8 @@ class ClusterManager(Adoption, LoggingConfigurable):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        # The notebook a kernel of this server runs for (set by the extension app).
+        self.notebook_of: Callable[[str], str | None] = lambda kernel_id: None
         try:  # a configuration mistake stops the extension here, saying what it is
             profiles = self.profile_table
         except ValueError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -40,11 +41,18 @@ class HostRecord:
     kernel: dict[str, Any] | None = None  # a kernel cluster's {id, pid, notebook}
     heard: float = field(default_factory=time.monotonic)  # when the host last said something
     problem: str | None = None  # why it is lost or not answering, for the card
+    # A kernel's notebook as the server's sessions know it now (renames included).
+    notebook_of: Callable[[str], str | None] | None = None
 
     def to_json(self) -> dict[str, Any]:
         cluster = dict(self.cluster) if self.cluster else self.placeholder()
         cluster.setdefault("origin", self.origin)
         cluster.setdefault("kernel", self.kernel)
+        kernel = cluster.get("kernel")
+        if kernel and kernel.get("id") and self.notebook_of is not None:
+            notebook = self.notebook_of(kernel["id"])
+            if notebook:
+                cluster["kernel"] = {**kernel, "notebook": notebook}
         if self.status:
             cluster["status"] = self.status
         if self.problem:
