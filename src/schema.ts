@@ -93,6 +93,8 @@ export interface IClusterRequest {
   memory_limit?: number | string;
   processes?: boolean;
   adapt?: IAdaptRange;
+  /** A profile's own fields (a job queue's cores and memory per job, a gateway's worker_memory). */
+  [field: string]: unknown;
 }
 
 /** The body of `PATCH /clustercraft/clusters/{id}`. */

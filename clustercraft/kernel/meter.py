@@ -23,6 +23,7 @@ import psutil
 from dask.utils import format_bytes
 
 from .inputs import CellInputs
+from .launch import find_profile, place
 from .report import PeakReport, signed_bytes
 from .sizing import WORKER_BASE_NOTE, WORKER_BASE_RSS, as_bytes, recommend
 
@@ -358,7 +359,8 @@ class PeakMeter:
         self.worker_base = as_bytes(worker_base)
         if self.worker_base is not None and self.worker_base < 0:
             raise ValueError(f"worker_base must not be negative, not {worker_base}")
-        self.profile = profile
+        # The server's profile, looked up now: an unknown name fails before anything runs.
+        self.profile = find_profile(profile) if profile is not None else None
         self.recommend = recommend
         self.inputs: CellInputs | None = None
         self.requested = method
@@ -504,9 +506,10 @@ class PeakMeter:
             inputs=inputs.nbytes,
             inputs_note=f"for inputs loaded before the cell ({inputs.describe()}), {held}",
             loading=inputs.loading,
-            profile=self.profile,
+            profile=self.profile["name"] if self.profile else None,
             **self.sizing,
         )
+        place(recommendation, self.profile)
         notes = list(recommendation.warnings)
         if inputs.unread:
             notes.append(

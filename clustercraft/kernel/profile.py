@@ -21,6 +21,7 @@ import pandas as pd
 from dask.utils import format_bytes
 
 from .check import PeakModel
+from .launch import find_profile, place
 from .meter import PeakMeter, read_status, release_memory
 from .partitions import (
     check_n,
@@ -133,6 +134,7 @@ def profile_partitions(
     """
     started = time.perf_counter()
     _check_options(fn, n, method, factor, workers, cores)
+    on_profile = find_profile(profile) if profile is not None else None
     memory_available = as_bytes(memory_available)
     target = resolve(obj)
     sizes = partition_sizes(target, progress=bool(progress))
@@ -157,6 +159,7 @@ def profile_partitions(
         "probe_close": probe_close,
     }
     report.recommendation = _recommend(report, factor, workers, memory_available, cores, profile)
+    place(report.recommendation, on_profile)
     report.warnings += report.recommendation.warnings
     if live is not None:
         from .display import finish_live_report
@@ -190,7 +193,10 @@ def _profile(target, fn, picks: pd.DataFrame, method: str, progress) -> tuple[li
                 raise
             runs.append(run)
             if progress:
-                progress(state | {"current": run["rest"], "peak": run["peak"], "done": True})
+                # At rest the worker may hold a little more than its peak under fn (imports
+                # done after the meter stopped): the figures shown never have current > peak.
+                shown_peak = max(run["peak"], run["rest"])
+                progress(state | {"current": run["rest"], "peak": shown_peak, "done": True})
     return runs, probe.start_seconds, probe.close_seconds
 
 

@@ -50,9 +50,20 @@ class Recommendation:
     need: int
     warnings: list[str] = field(default_factory=list)
     profile: str | None = None  # the cluster profile to launch it with (None: the default)
+    # The POST /clustercraft/clusters body that launches it (None: it cannot be launched on its
+    # profile) and the Python that makes the same cluster; see launch.place.
+    request: dict | None = None
+    code: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def counted(n: int, noun: str) -> str:
+    """``1 worker``, ``2 workers``; ``1 process``, ``3 processes``."""
+    if n == 1:
+        return f"{n} {noun}"
+    return f"{n} {noun}{'es' if noun.endswith(('s', 'sh', 'ch', 'x')) else 's'}"
 
 
 def readable_size(nbytes: float) -> int:

@@ -336,7 +336,7 @@ class _ReportWidget(_Widget):
         data = self._data(report)
         with self.hold_sync():
             self.report = data
-            self.code = recommended_cluster_code(data.get("recommendation"))
+            self.code = (data.get("recommendation") or {}).get("code") or ""
             self.live = {"running": False}
 
     def _data(self, report: Any) -> dict[str, Any]:
@@ -399,17 +399,3 @@ class ProfileReportWidget(_ReportWidget):
             if name in state
         }
         self._show_live(figures, force=bool(state.get("done")))
-
-
-def recommended_cluster_code(recommendation: Mapping[str, Any] | None) -> str:
-    """Python that starts the recommended cluster locally."""
-    if not recommendation:
-        return ""
-    memory = format_bytes(recommendation["memory_limit"])
-    return (
-        "from dask.distributed import Client, LocalCluster\n\n"
-        f"cluster = LocalCluster(n_workers={recommendation['n_workers']}, "
-        f"threads_per_worker={recommendation['threads_per_worker']}, "
-        f'memory_limit="{memory}")\n'
-        "client = Client(cluster)\n"
-    )

@@ -329,6 +329,62 @@ describe('PeakReport widget', () => {
       'from dask.distributed import Client\nclient = Client("tcp://127.0.0.1:9999")'
     );
   });
+
+  it('sends the request the kernel built for a cluster profile as is', async () => {
+    const request = {
+      profile: 'slurm',
+      n_workers: 12,
+      cores: 4,
+      memory: 20 * GiB,
+      processes: 4
+    };
+    const recommendation = {
+      ...REPORT.recommendation!,
+      profile: 'slurm',
+      request
+    };
+    const model = await peakReportModel({
+      report: { ...REPORT, recommendation },
+      code: 'cluster = SLURMCluster(...)'
+    });
+    const launched = { ...cluster('c3', { status: 'running' }) };
+    const launchClusterFake = jest.fn(async () => launched);
+    const View = peakReportView(
+      defaultServices({ launchCluster: launchClusterFake })
+    );
+    const view = new View({ model } as any);
+    view.render();
+    const launch = view.el.querySelector('button')!;
+    expect(launch.disabled).toBe(false);
+    launch.click();
+    await new Promise(resolve => setTimeout(resolve, 0));
+    expect(launchClusterFake).toHaveBeenCalledTimes(1);
+    expect((launchClusterFake.mock.calls[0] as any[])[0]).toEqual(request);
+  });
+
+  it('disables Launch when one worker does not fit the profile', async () => {
+    const recommendation = {
+      ...REPORT.recommendation!,
+      profile: 'slurm',
+      request: null
+    };
+    const model = await peakReportModel({
+      report: { ...REPORT, recommendation }
+    });
+    const launchClusterFake = jest.fn();
+    const View = peakReportView(
+      defaultServices({ launchCluster: launchClusterFake })
+    );
+    const view = new View({ model } as any);
+    view.render();
+    const launch = view.el.querySelector('button')!;
+    expect(launch.disabled).toBe(true);
+    expect(launch.title).toMatch(/does not fit cluster profile slurm/);
+    expect(
+      await view.launch(recommendation, launch, document.createElement('span'))
+    ).toBeNull();
+    expect(launchClusterFake).not.toHaveBeenCalled();
+  });
 });
 
 const PROFILE: IProfileReport = {
