@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import ast
+import re
+from collections.abc import Callable
 from types import CodeType
+from typing import Any
 
 from IPython.core import magic_arguments
 from IPython.core.error import UsageError
@@ -12,8 +16,10 @@ from IPython.display import display
 
 from .display import finish_live_report, live_peak_report, register_display_hooks
 from .inputs import CellInputs, cell_inputs
+from .launch import find_profile
 from .meter import PeakMeter
 from .report import PeakReport
+from .sizing import check_bytes, check_count, check_factor, check_worker_base
 
 LAST_REPORT = "_peakmem"  # user-namespace name of the latest report, even after an error
 
@@ -24,24 +30,48 @@ def register(ipython) -> None:
     register_display_hooks(ipython)
 
 
+def _option(check: Callable[[str], Any]) -> Callable[[str], Any]:
+    """An argparse type from a check: a bad value is a UsageError naming the option."""
+
+    def convert(text: str) -> Any:
+        try:
+            return check(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    convert.__name__ = check.__name__
+    return convert
+
+
 @magics_class
 class PeakMemMagics(Magics):
     @magic_arguments.magic_arguments()
     @magic_arguments.argument(
         "--factor",
-        type=float,
+        type=_option(check_factor),
         help="safety factor over the peak need (default 2, or 1.5 from 8 workers)",
     )
-    @magic_arguments.argument("--workers", type=int, help="number of workers to size for")
     @magic_arguments.argument(
-        "--memory-available", help="memory per node, e.g. 100GB (default: this machine)"
+        "--workers", type=_option(check_count), help="number of workers to size for"
     )
-    @magic_arguments.argument("--cores", type=int, help="cores per node (default: this machine)")
+    @magic_arguments.argument(
+        "--memory-available",
+        type=_option(check_bytes),
+        help="memory per node, e.g. 100GB (default: this machine)",
+    )
+    @magic_arguments.argument(
+        "--cores", type=_option(check_count), help="cores per node (default: this machine)"
+    )
     @magic_arguments.argument(
         "--worker-base",
+        type=_option(check_worker_base),
         help="a worker's own memory, e.g. 300MiB (default: measured in a probe worker)",
     )
-    @magic_arguments.argument("--profile", help="cluster profile to launch the recommendation on")
+    @magic_arguments.argument(
+        "--profile",
+        type=_option(find_profile),
+        help="the server's cluster profile to size for and launch on",
+    )
     @magic_arguments.argument("--no-gc", action="store_true", help="skip gc.collect() before")
     @magic_arguments.argument(
         "--quiet", "-q", action="store_true", help=f"show nothing; the report is in {LAST_REPORT}"
@@ -60,6 +90,7 @@ class PeakMemMagics(Magics):
         """
         __tracebackhide__ = True  # the user's traceback starts in their cell, not here
         args, statement = magic_arguments.parse_argstring(self.peakmem, line, partial=True)
+        _refuse_unknown_option(statement, cell is not None)
         if cell is not None and statement:
             raise UsageError(f"%%peakmem takes options only, not {' '.join(statement)!r}")
         body, last, inputs = self._compile(cell if cell is not None else " ".join(statement))
@@ -95,7 +126,7 @@ class PeakMemMagics(Magics):
                 memory_available=args.memory_available,
                 cores=args.cores,
                 worker_base=args.worker_base,
-                profile=args.profile,
+                profile=args.profile["name"] if args.profile else None,
             )
         except ValueError as error:
             raise UsageError(f"%peakmem: {error}") from None
@@ -114,3 +145,22 @@ class PeakMemMagics(Magics):
         if tree.body and isinstance(tree.body[-1], ast.Expr):
             last = shell.compile(ast.Expression(tree.body.pop().value), filename, "eval")
         return shell.compile(tree, filename, "exec"), last, inputs
+
+
+OPTION_LIKE = re.compile(r"-{1,2}[A-Za-z][\w-]*(=.*)?")
+
+
+def _refuse_unknown_option(statement: list[str], cell: bool) -> None:
+    """An option the magic does not know is a UsageError, not code: ``--bogus f(x)`` would
+    otherwise be compiled (a SyntaxError) or run. ``-x + 1`` is code when it parses."""
+    first = statement[0] if statement else ""
+    if not OPTION_LIKE.fullmatch(first):
+        return
+    if not cell and not first.startswith("--"):
+        try:
+            ast.parse(" ".join(statement))
+            return  # a unary minus, say
+        except SyntaxError:
+            pass
+    name = "%%peakmem" if cell else "%peakmem"
+    raise UsageError(f"{name}: unknown option {first.split('=')[0]} (%peakmem? lists the options)")

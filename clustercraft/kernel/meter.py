@@ -23,9 +23,9 @@ import psutil
 from dask.utils import format_bytes
 
 from .inputs import CellInputs
-from .launch import find_profile, place
+from .launch import place
 from .report import PeakReport, signed_bytes
-from .sizing import WORKER_BASE_NOTE, WORKER_BASE_RSS, as_bytes, recommend
+from .sizing import WORKER_BASE_NOTE, WORKER_BASE_RSS, SizingOptions, recommend
 
 ProgressCallback = Callable[[int, int], None]  # (current RSS, peak so far), bytes
 
@@ -345,22 +345,14 @@ class PeakMeter:
             method = os.environ.get(METHOD_ENV, "auto")
         if method not in ("auto", "hwm", "sampled"):
             raise ValueError(f"method must be 'auto', 'hwm' or 'sampled', not {method!r}")
-        self.sizing = {
-            "factor": factor,
-            "n_workers": n_workers,
-            "memory_available": as_bytes(memory_available),
-            "cores": cores,
-        }
-        for name, value in self.sizing.items():
-            if value is not None and value <= 0:
-                raise ValueError(f"{name} must be positive, not {value}")
-        if factor is not None and factor < 1:
-            raise ValueError(f"factor must be at least 1, not {factor}")
-        self.worker_base = as_bytes(worker_base)
-        if self.worker_base is not None and self.worker_base < 0:
-            raise ValueError(f"worker_base must not be negative, not {worker_base}")
-        # The server's profile, looked up now: an unknown name fails before anything runs.
-        self.profile = find_profile(profile) if profile is not None else None
+        self.sizing = SizingOptions(
+            factor=factor,
+            n_workers=n_workers,
+            memory_available=memory_available,
+            cores=cores,
+            worker_base=worker_base,
+            profile=profile,
+        )
         self.recommend = recommend
         self.inputs: CellInputs | None = None
         self.requested = method
@@ -506,10 +498,9 @@ class PeakMeter:
             inputs=inputs.nbytes,
             inputs_note=f"for inputs loaded before the cell ({inputs.describe()}), {held}",
             loading=inputs.loading,
-            profile=self.profile["name"] if self.profile else None,
-            **self.sizing,
+            **self.sizing.shape(),
         )
-        place(recommendation, self.profile)
+        place(recommendation, self.sizing.on_profile)
         notes = list(recommendation.warnings)
         if inputs.unread:
             notes.append(
@@ -521,8 +512,8 @@ class PeakMeter:
         return recommendation, notes
 
     def _worker_base(self, modules: set[str]) -> tuple[int, str]:
-        if self.worker_base is not None:
-            return self.worker_base, "a Dask worker process's own RSS (as given)"
+        if self.sizing.worker_base is not None:
+            return self.sizing.worker_base, "a Dask worker process's own RSS (as given)"
         from .probe import worker_base, worker_modules
 
         try:

@@ -21,7 +21,7 @@ import pandas as pd
 from dask.utils import format_bytes
 
 from .check import PeakModel
-from .launch import find_profile, place
+from .launch import place
 from .meter import PeakMeter, read_status, release_memory
 from .partitions import (
     check_n,
@@ -33,7 +33,7 @@ from .partitions import (
     sorted_sizes,
 )
 from .report import ProfileReport, plain
-from .sizing import as_bytes, size_cluster
+from .sizing import SizingOptions, size_cluster
 
 __all__ = ["profile_partitions"]
 
@@ -69,7 +69,7 @@ def run_partition(collection: Any, fn: Callable, method: str) -> dict:
     }
 
 
-def _check_options(fn: Any, n: Any, method: str, factor: Any, workers: Any, cores: Any) -> None:
+def _check_options(fn: Any, n: Any, method: str) -> None:
     if method not in ("auto", "hwm", "sampled"):
         raise ValueError(f"method must be 'auto', 'hwm' or 'sampled', not {method!r}")
     if not callable(fn):
@@ -77,9 +77,6 @@ def _check_options(fn: Any, n: Any, method: str, factor: Any, workers: Any, core
     check_n(n)
     if n is None:
         raise ValueError("n must be a positive integer; got None")
-    for name, value, least in (("factor", factor, 1), ("workers", workers, 1), ("cores", cores, 1)):
-        if value is not None and (isinstance(value, bool) or value < least):
-            raise ValueError(f"{name} must be at least {least}; got {value!r}")
 
 
 def fit_model(points: pd.DataFrame, base: int, column: str) -> PeakModel:
@@ -133,9 +130,17 @@ def profile_partitions(
     ``%%peakmem``. In a notebook a live widget shows progress, then the report.
     """
     started = time.perf_counter()
-    _check_options(fn, n, method, factor, workers, cores)
-    on_profile = find_profile(profile) if profile is not None else None
-    memory_available = as_bytes(memory_available)
+    _check_options(fn, n, method)
+    try:
+        sizing = SizingOptions(
+            factor=factor,
+            n_workers=workers,
+            memory_available=memory_available,
+            cores=cores,
+            profile=profile,
+        )
+    except ValueError as error:  # named as this function's argument
+        raise ValueError(str(error).replace("n_workers ", "workers ", 1)) from None
     target = resolve(obj)
     sizes = partition_sizes(target, progress=bool(progress))
     column = size_column(sizes)
@@ -158,8 +163,8 @@ def profile_partitions(
         "probe_start": probe_start,
         "probe_close": probe_close,
     }
-    report.recommendation = _recommend(report, factor, workers, memory_available, cores, profile)
-    place(report.recommendation, on_profile)
+    report.recommendation = _recommend(report, sizing)
+    place(report.recommendation, sizing.on_profile)
     report.warnings += report.recommendation.warnings
     if live is not None:
         from .display import finish_live_report
@@ -250,7 +255,7 @@ def _report(sizes, picks, runs: list[dict], column: str, elapsed: float) -> Prof
     )
 
 
-def _recommend(report: ProfileReport, factor, workers, memory_available, cores, profile):
+def _recommend(report: ProfileReport, sizing: SizingOptions):
     largest = report.largest
     how = (
         "measured"
@@ -265,12 +270,8 @@ def _recommend(report: ProfileReport, factor, workers, memory_available, cores, 
     return size_cluster(
         largest["predicted_peak"],
         need_line,
-        factor=factor,
-        n_workers=workers,
-        memory_available=memory_available,
-        cores=cores,
         reserved=read_status()["VmRSS"],  # this kernel stays up beside a local cluster
-        profile=profile,
+        **sizing.shape(),
     )
 
 

@@ -28,6 +28,7 @@ log = logging.getLogger("clustercraft")
 
 MODULE_NAME = "clustercraft"
 MODULE_VERSION = f"^{__version__}"  # the labextension registers its widgets under this version
+CLOSED = "closed"  # a ClusterInfo's status once its client or cluster closed
 UPDATE_INTERVAL = 1.0  # seconds between ClusterInfo updates
 PROGRESS_INTERVAL = 0.2  # at most this often a running peak report sends live figures
 
@@ -156,7 +157,8 @@ class ClusterInfo(_Widget):
         self._stop = threading.Event()
         self._visible = threading.Event()
         self._visible.set()
-        self._lock = threading.Lock()  # update() runs in the ticker and in frontend requests
+        # update() runs in the ticker and in frontend requests; it may mark the widget closed.
+        self._lock = threading.RLock()
         self._thread: threading.Thread | None = None
         self.source = ClusterSource(client_or_cluster)
         summary, rows = self.source.snapshot()
@@ -214,24 +216,34 @@ class ClusterInfo(_Widget):
             try:
                 self.update()
             except Exception:
-                if self.source.closed:
-                    self._mark_closed()
-                    return
-                continue  # a scheduler hiccup: try again next tick
+                if not self.source.closed:
+                    continue  # a scheduler hiccup: try again next tick
             if self.source.closed:
+                self._mark_closed()
                 return
 
     def _mark_closed(self) -> None:
+        """The final state: closed, no workers (their last rows would read "running" forever)."""
         self._stop.set()
-        if self.current_summary.get("status") != "closing" and self.comm is not None:
-            self.current_summary = {**self.current_summary, "status": "closing", "n_workers": 0}
-            self.send({"type": "delta", "summary": self.current_summary, "removed": []})
+        with self._lock:
+            if self.current_summary.get("status") == CLOSED:
+                return
+            removed = list(self.sent)
+            self.sent = {}
+            self.current_summary = {
+                **self.current_summary,
+                "status": CLOSED,
+                "dashboard_link": None,  # nothing answers there any more
+                **dict.fromkeys(("n_workers", "total_threads", "total_memory", "memory_used"), 0),
+            }
+            if self.comm is not None:
+                self.send({"type": "delta", "summary": self.current_summary, "removed": removed})
 
     def _on_frontend_msg(self, _widget: Any, content: Mapping[str, Any], _buffers: list) -> None:
         kind = content.get("type")
         if kind == "snapshot":
             self.send_snapshot()
-        elif kind == "reset_peaks":
+        elif kind == "reset_peaks" and not self.source.closed:
             self.source.reset_peaks()
             self.update()
         elif kind == "visible":
@@ -259,6 +271,8 @@ WORKER_COLUMNS = (
 
 
 def summary_line(summary: Mapping[str, Any]) -> str:
+    if summary.get("status") == CLOSED:
+        return f"{summary.get('scheduler_address', '')}: closed"
     return (
         f"{summary.get('scheduler_address', '')}: {summary.get('n_workers', 0)} workers, "
         f"{summary.get('total_threads', 0)} threads, "

@@ -147,6 +147,44 @@ describe('ClusterInfoView', () => {
     view.remove();
   });
 
+  it('shows a closed cluster as closed, with no workers left running', async () => {
+    const rows = [worker(0), worker(1)];
+    const { model, comm, summary } = await clusterInfoModel(rows);
+    const view = new ClusterInfoView({ model } as any);
+    view.render();
+    expect(bodyRows(view.el)).toHaveLength(2);
+    await comm.receive(
+      {
+        type: 'delta',
+        summary: {
+          ...summary,
+          status: 'closed',
+          dashboard_link: null,
+          n_workers: 0,
+          total_threads: 0,
+          total_memory: 0,
+          memory_used: 0
+        },
+        removed: rows.map(r => r.address)
+      },
+      []
+    );
+    expect(bodyRows(view.el)).toHaveLength(0);
+    const summaryRows = Object.fromEntries(
+      Array.from(
+        view.el.querySelectorAll('.jp-ClusterCraft-summaryTable tr')
+      ).map(tr => [
+        tr.querySelector('th')!.textContent,
+        tr.querySelector('td')!.textContent
+      ])
+    );
+    expect(summaryRows['Status']).toBe('closed');
+    expect(summaryRows['Workers']).toBe('0');
+    expect(summaryRows['Started']).toBe('–'); // no age counting up
+    expect(model.get_state().rows).toEqual([]); // saved as it ended
+    view.remove();
+  });
+
   it('applies a 1,000-worker delta and redraws every row', async () => {
     const rows = Array.from({ length: 1000 }, (_, i) => worker(i));
     const { model, comm } = await clusterInfoModel(rows);

@@ -7,7 +7,7 @@ import type { CommandRegistry } from '@lumino/commands';
 import { Widget } from '@lumino/widgets';
 
 import { ICluster } from '../schema';
-import { ClusterTables } from '../table';
+import { ClusterTables, statusLabel } from '../table';
 import { CommandIDs } from '../tokens';
 
 export const CLASS = {
@@ -220,20 +220,6 @@ export namespace ClusterCard {
     trans: TranslationBundle;
     commands: CommandRegistry;
   }
-}
-
-function statusLabel(cluster: ICluster, trans: TranslationBundle): string {
-  switch (cluster.status) {
-    case 'starting':
-      return trans.__('starting');
-    case 'running':
-      return trans.__('running');
-    case 'closing':
-      return trans.__('closing');
-    case 'lost':
-      return trans.__('lost');
-  }
-  return cluster.status;
 }
 
 /** "3 / 4 workers", "1 / 1 worker", or "3 workers (adaptive 1–8)". */
