@@ -14,12 +14,13 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.display import display
 
-from .display import finish_live_report, live_peak_report, register_display_hooks
+from .display import LiveReport, register_display_hooks
 from .inputs import CellInputs, cell_inputs
 from .launch import find_profile
 from .meter import PeakMeter
+from .peakmem import size_peak
 from .report import PeakReport
-from .sizing import check_bytes, check_count, check_factor, check_worker_base
+from .sizing import SizingOptions, check_bytes, check_count, check_factor, check_worker_base
 
 LAST_REPORT = "_peakmem"  # user-namespace name of the latest report, even after an error
 
@@ -94,10 +95,20 @@ class PeakMemMagics(Magics):
         if cell is not None and statement:
             raise UsageError(f"%%peakmem takes options only, not {' '.join(statement)!r}")
         body, last, inputs = self._compile(cell if cell is not None else " ".join(statement))
-        meter = self._meter(args)
-        meter.inputs = inputs
-        live = live_peak_report(self.shell, quiet=args.quiet)  # None where widgets cannot show
-        meter.progress = live.progress if live is not None else None
+        sizing = SizingOptions(
+            factor=args.factor,
+            n_workers=args.workers,
+            memory_available=args.memory_available,
+            cores=args.cores,
+            worker_base=args.worker_base,
+            on_profile=args.profile,
+        )
+        live = LiveReport.peak(self.shell, quiet=args.quiet)  # None where widgets cannot show
+        meter = PeakMeter(
+            method=args.method,
+            gc_collect=not args.no_gc,
+            progress=live.progress if live is not None else None,
+        )
         namespace = self.shell.user_ns
         try:
             with meter:
@@ -105,9 +116,10 @@ class PeakMemMagics(Magics):
                 result = eval(last, namespace) if last is not None else None
         finally:
             if meter.report is not None:
+                size_peak(meter.report, inputs, sizing)
                 namespace[LAST_REPORT] = meter.report
                 if live is not None:
-                    finish_live_report(live, meter.report)
+                    live.finish(meter.report)
                 # Shown here only on error: on success the return value is displayed.
                 elif meter.report.error and not args.quiet:
                     display(meter.report)
@@ -115,21 +127,6 @@ class PeakMemMagics(Magics):
                 live.close()  # the meter did not start
         meter.report.result = result
         return None if args.quiet else meter.report
-
-    def _meter(self, args) -> PeakMeter:
-        try:
-            return PeakMeter(
-                method=args.method,
-                gc_collect=not args.no_gc,
-                factor=args.factor,
-                n_workers=args.workers,
-                memory_available=args.memory_available,
-                cores=args.cores,
-                worker_base=args.worker_base,
-                profile=args.profile["name"] if args.profile else None,
-            )
-        except ValueError as error:
-            raise UsageError(f"%peakmem: {error}") from None
 
     def _compile(self, source: str) -> tuple[CodeType, CodeType | None, CellInputs]:
         """The code to exec, the trailing expression to evaluate for ``.result``, and the

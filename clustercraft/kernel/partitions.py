@@ -407,7 +407,7 @@ def load_partition(obj: Any, label: Any):
     part = one_partition(resolve(obj), label)
     if measuring() or current_client() is not None:
         return part.compute()
-    meter = PeakMeter(recommend=False)
+    meter = PeakMeter()
     with meter:
         loaded = part.compute()
     if hasattr(loaded, "attrs"):

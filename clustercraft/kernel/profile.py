@@ -43,7 +43,7 @@ ProfileProgress = Callable[[dict], None]  # {"partition", "of", "label", "curren
 def run_partition(collection: Any, fn: Callable, method: str) -> dict:
     """(In the probe worker) load one partition and run ``fn`` on it under the peak meter."""
     release_memory()
-    meter = PeakMeter(method=method, gc_collect=False, recommend=False)
+    meter = PeakMeter(method=method, gc_collect=False)
     with meter:
         started = time.perf_counter()
         part = collection.compute(scheduler="sync")
@@ -167,9 +167,7 @@ def profile_partitions(
     place(report.recommendation, sizing.on_profile)
     report.warnings += report.recommendation.warnings
     if live is not None:
-        from .display import finish_live_report
-
-        finish_live_report(live, report)
+        live.finish(report)
     return report
 
 
@@ -276,15 +274,16 @@ def _recommend(report: ProfileReport, sizing: SizingOptions):
 
 
 def _live_widget():
-    """A live ProfileReportWidget in a notebook (display hooks registered), else None."""
+    """A live ProfileReportWidget (a LiveReport) in a notebook (display hooks registered), else
+    None."""
     try:
         from IPython import get_ipython
     except ImportError:
         return None
-    from .display import live_profile_report, register_display_hooks, widgets_available
+    from .display import LiveReport, register_display_hooks, widgets_available
 
     ipython = get_ipython()
     if ipython is None or not widgets_available(ipython):
         return None
     register_display_hooks(ipython)  # so the returned report is not shown a second time
-    return live_profile_report()
+    return LiveReport.profile()

@@ -237,7 +237,7 @@ def test_bad_options_fail_before_anything_runs() -> None:
         {"worker_base": "-1MiB"},
     ):
         with pytest.raises(ValueError, match=next(iter(options))):
-            PeakMeter(**options)
+            clustercraft.peak_memory(**options)
     assert no_meter_threads()
 
 

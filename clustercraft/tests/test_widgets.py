@@ -11,7 +11,8 @@ import pytest
 from distributed import Client, LocalCluster
 
 from clustercraft.kernel.arrow import bound_timeline, decode_table, encode_rows, encode_timeline
-from clustercraft.kernel.meter import PeakMeter, read_status
+from clustercraft.kernel.meter import read_status
+from clustercraft.kernel.peakmem import peak_memory
 from clustercraft.kernel.widgets import ClusterInfo, PeakReportWidget
 from clustercraft.schema import COMPARED_FIELDS, WORKER_ROW_FIELDS, diff_rows, worker_rows
 from clustercraft.tests.groundtruth import MiB, tolerance
@@ -221,7 +222,7 @@ def test_peak_report_widget_live_then_final():
     widget = PeakReportWidget()
     try:
         assert widget.live["running"] is True and widget.report == {}
-        meter = PeakMeter(progress=widget.progress)
+        meter = peak_memory(progress=widget.progress)
         with meter:
             block = bytearray(64 * 2**20)
             time.sleep(0.5)
