@@ -7,7 +7,6 @@ mimebundle also carries a static HTML and text rendering, for frontends without 
 
 from __future__ import annotations
 
-import html
 import logging
 import threading
 import time
@@ -22,6 +21,7 @@ from .. import __version__
 from ..schema import cluster_model, diff_rows, worker_rows
 from ..worker_peak import MEMORY_RESTART_TOPIC, peak_method, plugin_registration, reset_message
 from .arrow import bound_timeline, encode_rows, encode_timeline
+from .render import render
 from .sizing import verdict
 
 log = logging.getLogger("clustercraft")
@@ -298,17 +298,11 @@ def worker_table_text(summary: Mapping[str, Any], rows: list[Mapping[str, Any]])
 
 
 def worker_table_html(summary: Mapping[str, Any], rows: list[Mapping[str, Any]]) -> str:
-    esc = html.escape
-    head = "".join(f"<th>{esc(name)}</th>" for name, _ in WORKER_COLUMNS)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{esc(cell(row))}</td>" for _, cell in WORKER_COLUMNS) + "</tr>"
-        for row in rows
-    )
-    lines = filter(None, [summary_line(summary), verdict_line(summary, rows)])
-    return (
-        "<div class='jp-ClusterCraft-staticTable'>"
-        + "".join(f"<p>{esc(line)}</p>" for line in lines)
-        + f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+    return render(
+        "worker_table.html.j2",
+        lines=[line for line in (summary_line(summary), verdict_line(summary, rows)) if line],
+        headings=[name for name, _ in WORKER_COLUMNS],
+        rows=[[cell(row) for _, cell in WORKER_COLUMNS] for row in rows],
     )
 
 
@@ -362,7 +356,7 @@ class _ReportWidget(_Widget):
     def html(self) -> str:
         if self.final is not None:
             return self.final._repr_html_()
-        return f"<p>{html.escape(self.measuring)}</p>"
+        return render("live_report.html.j2", text=self.measuring)
 
 
 class PeakReportWidget(_ReportWidget):
