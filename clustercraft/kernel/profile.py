@@ -33,7 +33,7 @@ from .partitions import (
     sorted_sizes,
 )
 from .report import ProfileReport, plain
-from .sizing import SizingOptions, size_cluster
+from .sizing import SizingOptions, counted, size_cluster
 
 __all__ = ["profile_partitions"]
 
@@ -89,7 +89,7 @@ def fit_model(points: pd.DataFrame, base: int, column: str) -> PeakModel:
         column,
         float(base),
         per_unit,
-        f"profile_partitions: worker peaks of {len(points)} partition(s) measured in a probe "
+        f"profile_partitions: worker peaks of {counted(len(points), 'partition')} measured in a probe "
         f"worker, {format_bytes(base)} base + {per_unit:.2f} x {column}",
     )
 
@@ -258,7 +258,7 @@ def _recommend(report: ProfileReport, sizing: SizingOptions):
     how = (
         "measured"
         if largest["profiled"]
-        else f"predicted by the model fitted on {len(report.partitions)} partition(s)"
+        else f"predicted by the model fitted on {counted(len(report.partitions), 'partition')}"
     )
     need_line = (
         f"Need per worker: {format_bytes(largest['predicted_peak'])}, the peak of a Dask worker "

@@ -26,16 +26,11 @@ def seconds(value: float, digits: int = 3) -> str:
     return f"{value:.{digits}f} s"
 
 
-def thousands(value: float) -> str:
-    return f"{int(value):,}"
-
-
 FILTERS = {
     "format_bytes": format_bytes,
     "format_time": format_time,
     "signed_bytes": signed_bytes,
     "seconds": seconds,
-    "thousands": thousands,
 }
 
 

@@ -10,7 +10,17 @@ from typing import Any
 from dask.utils import format_bytes
 
 from .render import render, signed_bytes
-from .sizing import Recommendation
+from .sizing import Recommendation, counted
+
+
+def cluster_line(recommendation: Recommendation) -> str:
+    """``2 workers x 1 thread, memory_limit=4.00 GiB``: the recommended cluster in one line."""
+    r = recommendation
+    return (
+        f"{counted(r.n_workers, 'worker')} x {counted(r.threads_per_worker, 'thread')}, "
+        f"memory_limit={format_bytes(r.memory_limit)}"
+    )
+
 
 METHOD_LABELS = {
     "hwm": "exact: the kernel's high-water mark of this process",
@@ -79,20 +89,13 @@ class PeakReport:
         total = sum(item["nbytes"] for item in self.inputs)
         return [("Inputs", f"{format_bytes(total)} loaded before: {names}")]
 
-    def _cluster_line(self) -> str:
-        r = self.recommendation
-        return (
-            f"{r.n_workers} worker(s) x {r.threads_per_worker} thread(s), "
-            f"memory_limit={format_bytes(r.memory_limit)}"
-        )
-
     def __repr__(self) -> str:
         lines = [f"Peak memory ({METHOD_LABELS.get(self.method, self.method)})"]
         if self.error:
             lines.append(f"  stopped by {self.error}; figures cover the run until then")
         lines += [f"  {name:<14}{value}" for name, value in self._figures()]
         if self.recommendation:
-            lines.append(f"Recommended cluster: {self._cluster_line()}")
+            lines.append(f"Recommended cluster: {cluster_line(self.recommendation)}")
             for reason in self.recommendation.rationale.splitlines():
                 lines += textwrap.wrap(reason, 96, initial_indent="  ", subsequent_indent="    ")
         for warning in self.warnings:
@@ -110,7 +113,7 @@ class PeakReport:
             error=self.error,
             rows=self._figures(),
             chart=self._chart(),
-            recommendation=self._cluster_line() if r else None,
+            recommendation=cluster_line(self.recommendation) if r else None,
             rationale=r.rationale.splitlines() if r else [],
             warnings=self.warnings,
         )
@@ -229,13 +232,6 @@ class ProfileReport:
             f"({PROFILE_METHOD_LABELS.get(self.method, self.method)})"
         )
 
-    def _recommendation_line(self) -> str:
-        r = self.recommendation
-        return (
-            f"{r.n_workers} worker(s) x {r.threads_per_worker} thread(s), "
-            f"memory_limit={format_bytes(r.memory_limit)}"
-        )
-
     def __repr__(self) -> str:
         columns = self._columns()
         table = [[heading for _, heading, _ in columns]]
@@ -250,7 +246,7 @@ class ProfileReport:
         ]
         lines += [f"  {name:<14}{value}" for name, value in self._figures()]
         if self.recommendation:
-            lines.append(f"Recommended cluster: {self._recommendation_line()}")
+            lines.append(f"Recommended cluster: {cluster_line(self.recommendation)}")
             for reason in self.recommendation.rationale.splitlines():
                 lines += textwrap.wrap(reason, 96, initial_indent="  ", subsequent_indent="    ")
         for warning in self.warnings:
@@ -272,7 +268,7 @@ class ProfileReport:
             ],
             rows=self._figures(),
             chart=self._chart(),
-            recommendation=self._recommendation_line() if r else None,
+            recommendation=cluster_line(self.recommendation) if r else None,
             rationale=r.rationale.splitlines() if r else [],
             warnings=self.warnings,
         )

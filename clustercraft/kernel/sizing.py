@@ -331,13 +331,14 @@ def _auto_factor(n_workers: int) -> float:
 def _factor_reason(factor: float, count: int) -> str:
     if factor == FEW_WORKERS_FACTOR:
         return (
-            f"x{factor:g} with only {count} worker(s) (fewer than {MANY_WORKERS}): the need sits at "
+            f"x{factor:g} with only {counted(count, 'worker')} (fewer than {MANY_WORKERS}): the "
+            "need sits at "
             "50 % of the limit, below Dask's 60 % spill target, and an out-of-memory restart "
             "would lose a large share of a small cluster."
         )
     if factor == MANY_WORKERS_FACTOR:
         return (
-            f"x{factor:g} with {count} workers sharing the load: the need reaches 67 % of the "
+            f"x{factor:g} with {counted(count, 'worker')} sharing the load: the need reaches 67 % of the "
             "limit, past Dask's 60 % spill target but under its 80 % pause threshold, and one "
             "restart costs little; the saving buys a third more workers."
         )
@@ -357,17 +358,24 @@ def _count_reason(
     memory = format_bytes(node_memory) + (
         " (after this kernel's own memory)" if less_kernel else ""
     )
-    fits = f"{where} has {memory} and {node_cores} core(s), room for {per_node} such worker(s)"
+    fits = (
+        f"{where} has {memory} and {counted(node_cores, 'core')}, room for "
+        f"{counted(per_node, 'such worker')}"
+    )
     if asked:
-        nodes = math.ceil(asked / per_node) if per_node else "no"
-        return f"{asked} workers as asked; {fits}, so they need {nodes} node(s) like it."
+        nodes = (
+            f"they need {counted(math.ceil(asked / per_node), 'node')} like it"
+            if per_node
+            else "no node like it holds one"
+        )
+        return f"{counted(asked, 'worker')} as asked; {fits}, so {nodes}."
     if per_node == 0:
         return f"1 worker: {fits}."
     bound = "cores" if per_node == node_cores else "memory"
     extra = ""
     if bound == "cores" and node_memory // per_node > limit:
         extra = f" Memory would allow up to {format_bytes(node_memory // per_node)} per worker."
-    return f"{count} worker(s): {fits} (bound by {bound}).{extra}"
+    return f"{counted(count, 'worker')}: {fits} (bound by {bound}).{extra}"
 
 
 # ---------------------------------------------------------------- the verdict on a run

@@ -22,7 +22,7 @@ from ..schema import cluster_model, diff_rows, worker_rows
 from ..worker_peak import MEMORY_RESTART_TOPIC, peak_method, plugin_registration, reset_message
 from .arrow import bound_timeline, encode_rows, encode_timeline
 from .render import render
-from .sizing import verdict
+from .sizing import counted, verdict
 
 log = logging.getLogger("clustercraft")
 
@@ -274,8 +274,8 @@ def summary_line(summary: Mapping[str, Any]) -> str:
     if summary.get("status") == CLOSED:
         return f"{summary.get('scheduler_address', '')}: closed"
     return (
-        f"{summary.get('scheduler_address', '')}: {summary.get('n_workers', 0)} workers, "
-        f"{summary.get('total_threads', 0)} threads, "
+        f"{summary.get('scheduler_address', '')}: {counted(summary.get('n_workers', 0), 'worker')}, "
+        f"{counted(summary.get('total_threads', 0), 'thread')}, "
         f"{format_bytes(summary.get('memory_used', 0))} / {format_bytes(summary.get('total_memory', 0))}"
     )
 

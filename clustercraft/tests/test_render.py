@@ -62,7 +62,7 @@ def test_the_peak_report_escapes_what_it_shows() -> None:
     page = peak_report()._repr_html_()
     assert "<img" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
     assert page.count("<svg") == 1 and "<polyline points='0.0," in page
-    assert "<strong>Recommended cluster:</strong> 2 worker(s) x 1 thread(s)" in page
+    assert "<strong>Recommended cluster:</strong> 2 workers x 1 thread," in page
 
 
 def test_the_worker_table_escapes_worker_names() -> None:

@@ -304,7 +304,7 @@ describe('PeakReport widget', () => {
     });
     expect(view.el.querySelector('svg polyline')).not.toBeNull();
     expect(view.el.textContent).toMatch(
-      /2 workers × 1 threads, memory limit 5.00 GiB/
+      /Recommended cluster: 2 workers × 1 thread, memory limit 5.00 GiB/
     );
     const reasons = view.el.querySelectorAll(
       '.jp-ClusterCraft-peakReport-rationale li'
@@ -398,6 +398,25 @@ describe('PeakReport widget', () => {
     await new Promise(resolve => setTimeout(resolve, 0));
     expect(launchClusterFake).toHaveBeenCalledTimes(1);
     expect((launchClusterFake.mock.calls[0] as any[])[0]).toEqual(request);
+  });
+
+  it('words one worker and one thread in the singular', async () => {
+    const recommendation = {
+      ...REPORT.recommendation!,
+      n_workers: 1,
+      threads_per_worker: 2
+    };
+    const model = await peakReportModel({
+      report: { ...REPORT, recommendation }
+    });
+    const view = new (peakReportView(defaultServices()))({ model } as any);
+    view.render();
+    expect(
+      view.el.querySelector('.jp-ClusterCraft-peakReport-recommendation')!
+        .textContent
+    ).toBe(
+      'Recommended cluster: 1 worker × 2 threads, memory limit 5.00 GiB per worker'
+    );
   });
 
   it('disables Launch when one worker does not fit the profile', async () => {

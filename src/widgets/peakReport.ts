@@ -263,10 +263,11 @@ export class PeakReportView extends DOMWidgetView {
   recommendation(recommendation: IRecommendation): HTMLElement[] {
     const summary = document.createElement('p');
     summary.className = CLASS.recommendation;
-    summary.textContent = this.services.trans.__(
-      'Recommended cluster: %1 workers × %2 threads, memory limit %3 per worker',
-      recommendation.n_workers,
-      recommendation.threads_per_worker,
+    const trans = this.services.trans;
+    summary.textContent = trans.__(
+      'Recommended cluster: %1 × %2, memory limit %3 per worker',
+      trans._n('%1 worker', '%1 workers', recommendation.n_workers),
+      trans._n('%1 thread', '%1 threads', recommendation.threads_per_worker),
       formatBytes(recommendation.memory_limit)
     );
     // One reason per line, as the kernel writes them.
