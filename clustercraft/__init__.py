@@ -26,8 +26,8 @@ __all__ = [
 
 _LAZY = {
     "connect": "clustercraft.client",
-    "peak_memory": "clustercraft.kernel.meter",
-    "measure": "clustercraft.kernel.meter",
+    "peak_memory": "clustercraft.kernel.peakmem",
+    "measure": "clustercraft.kernel.peakmem",
     "ClusterInfo": "clustercraft.kernel.widgets",
     "largest_partitions": "clustercraft.kernel.partitions",
     "load_partition": "clustercraft.kernel.partitions",

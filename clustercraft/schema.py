@@ -132,8 +132,9 @@ def cluster_model(
 ) -> dict[str, Any]:
     """The one cluster object: of the REST routes, the panel's push, the widget's summary.
 
-    ``status``: "starting", "running", "closing" or "lost"; ``origin``: "panel", "kernel"
-    (``kernel``: its {id, pid, notebook}) or "address"; ``rows`` from ``worker_rows``,
+    ``status``: "starting", "running", "closing", "lost" or (a kernel's ClusterInfo once its
+    client or cluster closed) "closed"; ``origin``: "panel", "kernel" (``kernel``: its {id,
+    pid, notebook}) or "address"; ``rows`` from ``worker_rows``,
     whose totals it adds up; ``requested_workers``: the target of "2 / 4 workers" (the rows'
     count when not given); ``adapt``: ``{minimum, maximum}`` or None; ``started``: epoch
     seconds; ``error``: why workers are missing or the cluster failed, for the card; ``jobs``:

@@ -142,7 +142,7 @@ export class DashboardPane extends MainAreaWidget<IFrame> {
     // Only a model that has heard from the server can say a cluster is gone.
     const gone =
       this._model.state === 'connected' &&
-      (!cluster || cluster.status === 'lost' || cluster.status === 'closing');
+      (!cluster || ['lost', 'closing', 'closed'].includes(cluster.status));
     if (gone === this.isGone) {
       return;
     }

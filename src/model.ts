@@ -278,7 +278,11 @@ export class ClusterModel implements IClusterModel, IDisposable {
       const check = () => {
         if (ready(latest)) {
           finish(null);
-        } else if (latest.status === 'lost' || latest.status === 'closing') {
+        } else if (
+          latest.status === 'lost' ||
+          latest.status === 'closing' ||
+          latest.status === 'closed'
+        ) {
           finish(new Error(`cluster ${latest.name} is ${latest.status}`));
         }
       };

@@ -25,7 +25,9 @@ export interface IWorkerRow {
   job_state: string | null;
 }
 
-export type ClusterStatus = 'starting' | 'running' | 'closing' | 'lost';
+/** "closed": a kernel's ClusterInfo after its client or cluster closed (no workers, final). */
+export type ClusterStatus =
+  'starting' | 'running' | 'closing' | 'lost' | 'closed';
 
 /**
  * Where a cluster comes from: launched from the panel, made in a kernel (which

@@ -15,7 +15,6 @@ the limit by default): above it the worker stops taking tasks, at 95 % it is res
 
 from __future__ import annotations
 
-import html
 import math
 import warnings
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from dask.utils import format_bytes, parse_bytes
 
 from .inputs import CellInputs, InputSize
 from .partitions import COLUMNS, current_client, partition_sizes, size_column
+from .render import Markup, render
 from .sizing import WORKER_BASE_RSS
 
 __all__ = ["PartitionCheck", "PartitionSizeWarning", "PeakModel", "check_partitions"]
@@ -270,12 +270,12 @@ class PartitionCheck:
         return table.assign(**{c: table[c].map(format_bytes) for c in byte_columns})
 
     def _repr_html_(self) -> str:
-        verdict = "fits" if self.fits else "does not fit"
-        table = self._readable(self.distribution).to_html()
-        return (
-            f"<div class='jp-ClusterCraft-partitionCheck' data-verdict='{verdict}'>"
-            f"<p>{html.escape(self.message)}</p>"
-            f"<p>{len(self.sizes)} partitions:</p>{table}</div>"
+        return render(
+            "partition_check.html.j2",
+            verdict="fits" if self.fits else "does not fit",
+            message=self.message,
+            count=len(self.sizes),
+            table=Markup(self._readable(self.distribution).to_html()),  # pandas' own markup
         )
 
 

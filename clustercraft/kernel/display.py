@@ -17,8 +17,6 @@ REPORT_TYPES = (
 
 # One live widget per client or cluster, so showing it twice does not start two updaters.
 _cluster_widgets: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-# The report a live widget already shows: the magic's (or call's) return value adds nothing.
-_shown_live: weakref.ref | None = None
 
 
 def widgets_available(ipython: Any) -> bool:
@@ -65,45 +63,57 @@ def show_cluster_info(client_or_cluster: Any) -> None:
 
 
 def show_report(report: Any) -> None:
-    if _shown_live is not None and _shown_live() is report:
-        return
+    if LiveReport.shows(report):
+        return  # the magic's (or call's) return value: its live widget shows it already
     from .widgets import PeakReportWidget, ProfileReportWidget
 
     widget = ProfileReportWidget if type(report).__name__ == "ProfileReport" else PeakReportWidget
     display(widget(report))
 
 
-def live_peak_report(ipython: Any, quiet: bool = False):
-    """A PeakReportWidget shown now, fed by a meter's progress, or None where widgets cannot show.
+class LiveReport:
+    """A report widget shown while its report is being made, then final, in place.
 
-    ``%%peakmem`` passes ``widget.progress`` to its meter and calls ``finish_live_report``.
+    ``progress`` feeds it (a meter's callback); ``finish(report)`` shows the final report and
+    refreshes the saved output (nbconvert and GitHub then see the report, not "Measuring"),
+    after which displaying that report shows nothing more; ``close()`` when none came.
     """
-    if quiet or not widgets_available(ipython):
-        return None
-    from .widgets import PeakReportWidget
 
-    widget = PeakReportWidget()
-    widget.handle = display(widget, display_id=True)
-    return widget
+    _shown: weakref.ref | None = None  # the report the last finished live widget shows
 
+    def __init__(self, widget: Any) -> None:
+        self.widget = widget
+        self.progress = widget.progress
+        self.handle = display(widget, display_id=True)
 
-def live_profile_report():
-    """A ProfileReportWidget shown now, fed by ``profile_partitions``' progress."""
-    from .widgets import ProfileReportWidget
+    @classmethod
+    def peak(cls, ipython: Any, quiet: bool = False) -> LiveReport | None:
+        """A live PeakReportWidget for ``%%peakmem``; None where widgets cannot show."""
+        if quiet or not widgets_available(ipython):
+            return None
+        from .widgets import PeakReportWidget
 
-    widget = ProfileReportWidget()
-    widget.handle = display(widget, display_id=True)
-    return widget
+        return cls(PeakReportWidget())
 
+    @classmethod
+    def profile(cls) -> LiveReport:
+        """A live ProfileReportWidget for ``profile_partitions``."""
+        from .widgets import ProfileReportWidget
 
-def finish_live_report(widget: Any, report: Any) -> None:
-    """The live widget shows the final report; its output gets the static fallbacks too."""
-    global _shown_live
-    widget.finish(report)
-    _shown_live = weakref.ref(report)
-    if widget.handle is not None:
-        # Refresh the saved output so nbconvert and GitHub see the final report, not "Measuring".
-        widget.handle.update(widget)
+        return cls(ProfileReportWidget())
+
+    @classmethod
+    def shows(cls, report: Any) -> bool:
+        return cls._shown is not None and cls._shown() is report
+
+    def finish(self, report: Any) -> None:
+        self.widget.finish(report)
+        LiveReport._shown = weakref.ref(report)
+        if self.handle is not None:
+            self.handle.update(self.widget)
+
+    def close(self) -> None:
+        self.widget.close()
 
 
 class _ReprOnly:

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import argparse
 import ast
+import re
+from collections.abc import Callable
 from types import CodeType
+from typing import Any
 
 from IPython.core import magic_arguments
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.display import display
 
-from .display import finish_live_report, live_peak_report, register_display_hooks
+from .display import LiveReport, register_display_hooks
 from .inputs import CellInputs, cell_inputs
+from .launch import find_profile
 from .meter import PeakMeter
+from .peakmem import size_peak
 from .report import PeakReport
+from .sizing import SizingOptions, check_bytes, check_count, check_factor, check_worker_base
 
 LAST_REPORT = "_peakmem"  # user-namespace name of the latest report, even after an error
 
@@ -24,24 +31,48 @@ def register(ipython) -> None:
     register_display_hooks(ipython)
 
 
+def _option(check: Callable[[str], Any]) -> Callable[[str], Any]:
+    """An argparse type from a check: a bad value is a UsageError naming the option."""
+
+    def convert(text: str) -> Any:
+        try:
+            return check(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    convert.__name__ = check.__name__
+    return convert
+
+
 @magics_class
 class PeakMemMagics(Magics):
     @magic_arguments.magic_arguments()
     @magic_arguments.argument(
         "--factor",
-        type=float,
+        type=_option(check_factor),
         help="safety factor over the peak need (default 2, or 1.5 from 8 workers)",
     )
-    @magic_arguments.argument("--workers", type=int, help="number of workers to size for")
     @magic_arguments.argument(
-        "--memory-available", help="memory per node, e.g. 100GB (default: this machine)"
+        "--workers", type=_option(check_count), help="number of workers to size for"
     )
-    @magic_arguments.argument("--cores", type=int, help="cores per node (default: this machine)")
+    @magic_arguments.argument(
+        "--memory-available",
+        type=_option(check_bytes),
+        help="memory per node, e.g. 100GB (default: this machine)",
+    )
+    @magic_arguments.argument(
+        "--cores", type=_option(check_count), help="cores per node (default: this machine)"
+    )
     @magic_arguments.argument(
         "--worker-base",
+        type=_option(check_worker_base),
         help="a worker's own memory, e.g. 300MiB (default: measured in a probe worker)",
     )
-    @magic_arguments.argument("--profile", help="cluster profile to launch the recommendation on")
+    @magic_arguments.argument(
+        "--profile",
+        type=_option(find_profile),
+        help="the server's cluster profile to size for and launch on",
+    )
     @magic_arguments.argument("--no-gc", action="store_true", help="skip gc.collect() before")
     @magic_arguments.argument(
         "--quiet", "-q", action="store_true", help=f"show nothing; the report is in {LAST_REPORT}"
@@ -60,13 +91,24 @@ class PeakMemMagics(Magics):
         """
         __tracebackhide__ = True  # the user's traceback starts in their cell, not here
         args, statement = magic_arguments.parse_argstring(self.peakmem, line, partial=True)
+        _refuse_unknown_option(statement, cell is not None)
         if cell is not None and statement:
             raise UsageError(f"%%peakmem takes options only, not {' '.join(statement)!r}")
         body, last, inputs = self._compile(cell if cell is not None else " ".join(statement))
-        meter = self._meter(args)
-        meter.inputs = inputs
-        live = live_peak_report(self.shell, quiet=args.quiet)  # None where widgets cannot show
-        meter.progress = live.progress if live is not None else None
+        sizing = SizingOptions(
+            factor=args.factor,
+            n_workers=args.workers,
+            memory_available=args.memory_available,
+            cores=args.cores,
+            worker_base=args.worker_base,
+            on_profile=args.profile,
+        )
+        live = LiveReport.peak(self.shell, quiet=args.quiet)  # None where widgets cannot show
+        meter = PeakMeter(
+            method=args.method,
+            gc_collect=not args.no_gc,
+            progress=live.progress if live is not None else None,
+        )
         namespace = self.shell.user_ns
         try:
             with meter:
@@ -74,9 +116,10 @@ class PeakMemMagics(Magics):
                 result = eval(last, namespace) if last is not None else None
         finally:
             if meter.report is not None:
+                size_peak(meter.report, inputs, sizing)
                 namespace[LAST_REPORT] = meter.report
                 if live is not None:
-                    finish_live_report(live, meter.report)
+                    live.finish(meter.report)
                 # Shown here only on error: on success the return value is displayed.
                 elif meter.report.error and not args.quiet:
                     display(meter.report)
@@ -84,21 +127,6 @@ class PeakMemMagics(Magics):
                 live.close()  # the meter did not start
         meter.report.result = result
         return None if args.quiet else meter.report
-
-    def _meter(self, args) -> PeakMeter:
-        try:
-            return PeakMeter(
-                method=args.method,
-                gc_collect=not args.no_gc,
-                factor=args.factor,
-                n_workers=args.workers,
-                memory_available=args.memory_available,
-                cores=args.cores,
-                worker_base=args.worker_base,
-                profile=args.profile,
-            )
-        except ValueError as error:
-            raise UsageError(f"%peakmem: {error}") from None
 
     def _compile(self, source: str) -> tuple[CodeType, CodeType | None, CellInputs]:
         """The code to exec, the trailing expression to evaluate for ``.result``, and the
@@ -114,3 +142,22 @@ class PeakMemMagics(Magics):
         if tree.body and isinstance(tree.body[-1], ast.Expr):
             last = shell.compile(ast.Expression(tree.body.pop().value), filename, "eval")
         return shell.compile(tree, filename, "exec"), last, inputs
+
+
+OPTION_LIKE = re.compile(r"-{1,2}[A-Za-z][\w-]*(=.*)?")
+
+
+def _refuse_unknown_option(statement: list[str], cell: bool) -> None:
+    """An option the magic does not know is a UsageError, not code: ``--bogus f(x)`` would
+    otherwise be compiled (a SyntaxError) or run. ``-x + 1`` is code when it parses."""
+    first = statement[0] if statement else ""
+    if not OPTION_LIKE.fullmatch(first):
+        return
+    if not cell and not first.startswith("--"):
+        try:
+            ast.parse(" ".join(statement))
+            return  # a unary minus, say
+        except SyntaxError:
+            pass
+    name = "%%peakmem" if cell else "%peakmem"
+    raise UsageError(f"{name}: unknown option {first.split('=')[0]} (%peakmem? lists the options)")

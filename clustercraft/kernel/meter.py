@@ -17,14 +17,10 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
 import psutil
-from dask.utils import format_bytes
 
-from .inputs import CellInputs
-from .report import PeakReport, signed_bytes
-from .sizing import WORKER_BASE_NOTE, WORKER_BASE_RSS, as_bytes, recommend
+from .report import PeakReport
 
 ProgressCallback = Callable[[int, int], None]  # (current RSS, peak so far), bytes
 
@@ -316,13 +312,10 @@ class PeakMeter:
     ``method`` is "auto" (the high-water mark where it can be reset, else sampling), "hwm"
     (fail where it cannot) or "sampled"; the ``CLUSTERCRAFT_PEAKMEM_METHOD`` environment
     variable overrides "auto". ``gc_collect`` collects garbage and gives freed heap memory
-    back to the OS before the baseline (``release_memory``). ``factor``, ``n_workers``,
-    ``memory_available`` (bytes or "100GB", per node), ``cores`` (per node) and ``profile``
-    shape the recommended cluster; ``inputs`` (set before the end) are data the code used
-    that was loaded before it, added to the need. ``worker_base`` is a worker's own memory
-    (bytes or "300MiB"); None measures it in a probe worker with the code's libraries
-    imported, once per kernel. ``recommend=False`` makes no recommendation. ``progress``
-    is called from a background thread about every 0.2 s with (current, peak) bytes.
+    back to the OS before the baseline (``release_memory``). ``progress`` is called from a
+    background thread about every 0.2 s with (current, peak) bytes. It measures only: the
+    report's recommendation is made by ``peakmem.size_peak`` (``%%peakmem``, ``peak_memory()``
+    and ``measure()`` call it).
     """
 
     def __init__(
@@ -331,36 +324,12 @@ class PeakMeter:
         method: str = "auto",
         gc_collect: bool = True,
         progress: ProgressCallback | None = None,
-        factor: float | None = None,
-        n_workers: int | None = None,
-        memory_available: int | str | None = None,
-        cores: int | None = None,
-        profile: str | None = None,
-        worker_base: int | str | None = None,
-        recommend: bool = True,
         timeline_points: int = TIMELINE_POINTS,
     ) -> None:
         if method == "auto":
             method = os.environ.get(METHOD_ENV, "auto")
         if method not in ("auto", "hwm", "sampled"):
             raise ValueError(f"method must be 'auto', 'hwm' or 'sampled', not {method!r}")
-        self.sizing = {
-            "factor": factor,
-            "n_workers": n_workers,
-            "memory_available": as_bytes(memory_available),
-            "cores": cores,
-        }
-        for name, value in self.sizing.items():
-            if value is not None and value <= 0:
-                raise ValueError(f"{name} must be positive, not {value}")
-        if factor is not None and factor < 1:
-            raise ValueError(f"factor must be at least 1, not {factor}")
-        self.worker_base = as_bytes(worker_base)
-        if self.worker_base is not None and self.worker_base < 0:
-            raise ValueError(f"worker_base must not be negative, not {worker_base}")
-        self.profile = profile
-        self.recommend = recommend
-        self.inputs: CellInputs | None = None
         self.requested = method
         self.method = method  # what was used: "hwm" or "sampled" once started
         self.gc_collect = gc_collect
@@ -447,88 +416,18 @@ class PeakMeter:
 
     def _report(self, duration: float, end: dict[str, int], error: BaseException | None):
         peak = self._peak(end)
-        children_peak = self._children.finish(own_peak=peak)
-        increment = peak - self.baseline
-        recommendation, notes, base = None, [], None
-        if self.recommend:
-            inputs = self.inputs or CellInputs()
-            base, base_note = self._worker_base(inputs.modules)
-            recommendation, notes = self._recommend(
-                increment, end["VmRSS"], children_peak, base, base_note
-            )
-        inputs = self.inputs or CellInputs()
         return PeakReport(
             peak=peak,
             baseline=self.baseline,
-            increment=increment,
+            increment=peak - self.baseline,
             retained=end["VmRSS"] - self.baseline,
             duration=duration,
             method=self.method,
             timeline=self._timeline.points,
-            children_peak=children_peak,
-            recommendation=recommendation,
-            warnings=self.warnings + notes,
+            children_peak=self._children.finish(own_peak=peak),
+            recommendation=None,
+            warnings=list(self.warnings),
             error=type(error).__name__ if error is not None else None,
-            inputs=[item.to_dict() for item in inputs.measured],
-            worker_base=base,
-        )
-
-    def _recommend(
-        self, increment: int, reserved: int, children_peak: int, base: int, base_note: str
-    ):
-        """The recommendation (None when the need cannot be told) and warnings."""
-        inputs = self.inputs or CellInputs()
-        held = (
-            "held as load_partition read them (measured), as a worker holds them"
-            if not inputs.unread
-            else "their deep memory, which a worker holds too"
-        )
-        dominated = self.baseline > max(increment, 0) and self.baseline > 2 * base
-        if not inputs.measured and inputs.opaque and dominated:
-            return None, [
-                f"No recommendation: the kernel held {format_bytes(self.baseline)} before the "
-                f"cell, more than the cell added ({signed_bytes(increment)}), and the cell "
-                f"uses {', '.join(inputs.opaque)}, whose memory clustercraft cannot measure. "
-                "If that holds data loaded earlier, a worker needs it too: load the data "
-                "inside the measured cell, or size the cluster with "
-                "clustercraft.profile_partitions(collection, fn), which runs fn on the largest "
-                "partitions in a real Dask worker, loading included."
-            ]
-        recommendation = recommend(
-            increment,
-            baseline=self.baseline,
-            children_peak=children_peak,
-            reserved=reserved,
-            worker_base=base,
-            worker_base_note=base_note,
-            inputs=inputs.nbytes,
-            inputs_note=f"for inputs loaded before the cell ({inputs.describe()}), {held}",
-            loading=inputs.loading,
-            profile=self.profile,
-            **self.sizing,
-        )
-        notes = list(recommendation.warnings)
-        if inputs.unread:
-            notes.append(
-                f"How much reading {', '.join(inputs.unread)} costs was not measured (often 2-3"
-                " times its size in memory, while Parquet decodes): the need counts its size "
-                "only. Load it with clustercraft.load_partition (which measures reading it) or "
-                "inside the measured cell, or size with clustercraft.profile_partitions."
-            )
-        return recommendation, notes
-
-    def _worker_base(self, modules: set[str]) -> tuple[int, str]:
-        if self.worker_base is not None:
-            return self.worker_base, "a Dask worker process's own RSS (as given)"
-        from .probe import worker_base, worker_modules
-
-        try:
-            base = worker_base(modules)
-        except Exception as error:  # no worker could start here: say so, assume the usual
-            return WORKER_BASE_RSS, f"{WORKER_BASE_NOTE}; a probe worker failed: {error!r}"
-        return base, (
-            "a Dask worker process's own RSS, measured in a probe worker with "
-            f"{', '.join(worker_modules(modules))} imported"
         )
 
     def _peak(self, end: dict[str, int]) -> int:
@@ -559,36 +458,3 @@ class PeakMeter:
 
 def _read_hwm() -> int:
     return read_status()["VmHWM"]
-
-
-def peak_memory(**options: Any) -> PeakMeter:
-    """``with clustercraft.peak_memory() as m: ...``; afterwards ``m.report`` is a PeakReport.
-
-    Takes the keyword options of :class:`PeakMeter`. If the block raises, the report is
-    still made and the exception propagates.
-    """
-    return PeakMeter(**options)
-
-
-def measure(fn: Callable, /, *args: Any, **kwargs: Any) -> PeakReport:
-    """Call ``fn(*args, **kwargs)`` under a :class:`PeakMeter`; its return value is ``.result``.
-
-    Data in the arguments (and in the globals ``fn`` reads) was loaded before the call: its
-    deep memory is added to the recommendation's need, since a worker holds it too.
-    """
-    from .inputs import call_inputs
-
-    meter = PeakMeter()
-    meter.inputs = call_inputs(fn, args, kwargs)
-    try:
-        with meter:
-            result = fn(*args, **kwargs)
-    except BaseException as error:
-        if meter.report is not None and hasattr(error, "add_note"):
-            error.add_note(
-                f"clustercraft.measure: peak {format_bytes(meter.report.peak)}, increment "
-                f"{signed_bytes(meter.report.increment)} until the error"
-            )
-        raise
-    meter.report.result = result
-    return meter.report

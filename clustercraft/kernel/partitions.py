@@ -223,10 +223,12 @@ class PartitionTable(pd.DataFrame):
         return f"{super().__repr__()}\n{self.legend}"
 
     def _repr_html_(self) -> str | None:
-        import html
+        from .render import Markup, render
 
-        table = super()._repr_html_()
-        return None if table is None else f"{table}<p><small>{html.escape(self.legend)}</small></p>"
+        table = super()._repr_html_()  # pandas' own markup
+        if table is None:
+            return None
+        return render("partition_table.html.j2", table=Markup(table), legend=self.legend)
 
 
 def _meanings(method: str, nested: list[str]) -> dict[str, str]:
@@ -407,7 +409,7 @@ def load_partition(obj: Any, label: Any):
     part = one_partition(resolve(obj), label)
     if measuring() or current_client() is not None:
         return part.compute()
-    meter = PeakMeter(recommend=False)
+    meter = PeakMeter()
     with meter:
         loaded = part.compute()
     if hasattr(loaded, "attrs"):

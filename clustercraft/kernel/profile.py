@@ -21,6 +21,7 @@ import pandas as pd
 from dask.utils import format_bytes
 
 from .check import PeakModel
+from .launch import place
 from .meter import PeakMeter, read_status, release_memory
 from .partitions import (
     check_n,
@@ -32,7 +33,7 @@ from .partitions import (
     sorted_sizes,
 )
 from .report import ProfileReport, plain
-from .sizing import as_bytes, size_cluster
+from .sizing import SizingOptions, counted, size_cluster
 
 __all__ = ["profile_partitions"]
 
@@ -42,7 +43,7 @@ ProfileProgress = Callable[[dict], None]  # {"partition", "of", "label", "curren
 def run_partition(collection: Any, fn: Callable, method: str) -> dict:
     """(In the probe worker) load one partition and run ``fn`` on it under the peak meter."""
     release_memory()
-    meter = PeakMeter(method=method, gc_collect=False, recommend=False)
+    meter = PeakMeter(method=method, gc_collect=False)
     with meter:
         started = time.perf_counter()
         part = collection.compute(scheduler="sync")
@@ -68,7 +69,7 @@ def run_partition(collection: Any, fn: Callable, method: str) -> dict:
     }
 
 
-def _check_options(fn: Any, n: Any, method: str, factor: Any, workers: Any, cores: Any) -> None:
+def _check_options(fn: Any, n: Any, method: str) -> None:
     if method not in ("auto", "hwm", "sampled"):
         raise ValueError(f"method must be 'auto', 'hwm' or 'sampled', not {method!r}")
     if not callable(fn):
@@ -76,9 +77,6 @@ def _check_options(fn: Any, n: Any, method: str, factor: Any, workers: Any, core
     check_n(n)
     if n is None:
         raise ValueError("n must be a positive integer; got None")
-    for name, value, least in (("factor", factor, 1), ("workers", workers, 1), ("cores", cores, 1)):
-        if value is not None and (isinstance(value, bool) or value < least):
-            raise ValueError(f"{name} must be at least {least}; got {value!r}")
 
 
 def fit_model(points: pd.DataFrame, base: int, column: str) -> PeakModel:
@@ -91,7 +89,7 @@ def fit_model(points: pd.DataFrame, base: int, column: str) -> PeakModel:
         column,
         float(base),
         per_unit,
-        f"profile_partitions: worker peaks of {len(points)} partition(s) measured in a probe "
+        f"profile_partitions: worker peaks of {counted(len(points), 'partition')} measured in a probe "
         f"worker, {format_bytes(base)} base + {per_unit:.2f} x {column}",
     )
 
@@ -132,8 +130,17 @@ def profile_partitions(
     ``%%peakmem``. In a notebook a live widget shows progress, then the report.
     """
     started = time.perf_counter()
-    _check_options(fn, n, method, factor, workers, cores)
-    memory_available = as_bytes(memory_available)
+    _check_options(fn, n, method)
+    try:
+        sizing = SizingOptions(
+            factor=factor,
+            n_workers=workers,
+            memory_available=memory_available,
+            cores=cores,
+            profile=profile,
+        )
+    except ValueError as error:  # named as this function's argument
+        raise ValueError(str(error).replace("n_workers ", "workers ", 1)) from None
     target = resolve(obj)
     sizes = partition_sizes(target, progress=bool(progress))
     column = size_column(sizes)
@@ -156,12 +163,11 @@ def profile_partitions(
         "probe_start": probe_start,
         "probe_close": probe_close,
     }
-    report.recommendation = _recommend(report, factor, workers, memory_available, cores, profile)
+    report.recommendation = _recommend(report, sizing)
+    place(report.recommendation, sizing.on_profile)
     report.warnings += report.recommendation.warnings
     if live is not None:
-        from .display import finish_live_report
-
-        finish_live_report(live, report)
+        live.finish(report)
     return report
 
 
@@ -190,7 +196,10 @@ def _profile(target, fn, picks: pd.DataFrame, method: str, progress) -> tuple[li
                 raise
             runs.append(run)
             if progress:
-                progress(state | {"current": run["rest"], "peak": run["peak"], "done": True})
+                # At rest the worker may hold a little more than its peak under fn (imports
+                # done after the meter stopped): the figures shown never have current > peak.
+                shown_peak = max(run["peak"], run["rest"])
+                progress(state | {"current": run["rest"], "peak": shown_peak, "done": True})
     return runs, probe.start_seconds, probe.close_seconds
 
 
@@ -244,12 +253,12 @@ def _report(sizes, picks, runs: list[dict], column: str, elapsed: float) -> Prof
     )
 
 
-def _recommend(report: ProfileReport, factor, workers, memory_available, cores, profile):
+def _recommend(report: ProfileReport, sizing: SizingOptions):
     largest = report.largest
     how = (
         "measured"
         if largest["profiled"]
-        else f"predicted by the model fitted on {len(report.partitions)} partition(s)"
+        else f"predicted by the model fitted on {counted(len(report.partitions), 'partition')}"
     )
     need_line = (
         f"Need per worker: {format_bytes(largest['predicted_peak'])}, the peak of a Dask worker "
@@ -259,25 +268,22 @@ def _recommend(report: ProfileReport, factor, workers, memory_available, cores, 
     return size_cluster(
         largest["predicted_peak"],
         need_line,
-        factor=factor,
-        n_workers=workers,
-        memory_available=memory_available,
-        cores=cores,
         reserved=read_status()["VmRSS"],  # this kernel stays up beside a local cluster
-        profile=profile,
+        **sizing.shape(),
     )
 
 
 def _live_widget():
-    """A live ProfileReportWidget in a notebook (display hooks registered), else None."""
+    """A live ProfileReportWidget (a LiveReport) in a notebook (display hooks registered), else
+    None."""
     try:
         from IPython import get_ipython
     except ImportError:
         return None
-    from .display import live_profile_report, register_display_hooks, widgets_available
+    from .display import LiveReport, register_display_hooks, widgets_available
 
     ipython = get_ipython()
     if ipython is None or not widgets_available(ipython):
         return None
     register_display_hooks(ipython)  # so the returned report is not shown a second time
-    return live_profile_report()
+    return LiveReport.profile()

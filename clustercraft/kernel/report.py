@@ -3,24 +3,30 @@
 
 from __future__ import annotations
 
-import html
 import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
 from dask.utils import format_bytes
 
-from .sizing import Recommendation
+from .render import render, signed_bytes
+from .sizing import Recommendation, counted
+
+
+def cluster_line(recommendation: Recommendation) -> str:
+    """``2 workers x 1 thread, memory_limit=4.00 GiB``: the recommended cluster in one line."""
+    r = recommendation
+    return (
+        f"{counted(r.n_workers, 'worker')} x {counted(r.threads_per_worker, 'thread')}, "
+        f"memory_limit={format_bytes(r.memory_limit)}"
+    )
+
 
 METHOD_LABELS = {
     "hwm": "exact: the kernel's high-water mark of this process",
     "sampled": "sampled: short spikes between samples can be missed",
 }
 CHART_WIDTH, CHART_HEIGHT = 320, 64
-
-
-def signed_bytes(n: int) -> str:
-    return "-" + format_bytes(-n) if n < 0 else format_bytes(n)
 
 
 @dataclass
@@ -83,20 +89,13 @@ class PeakReport:
         total = sum(item["nbytes"] for item in self.inputs)
         return [("Inputs", f"{format_bytes(total)} loaded before: {names}")]
 
-    def _cluster_line(self) -> str:
-        r = self.recommendation
-        return (
-            f"{r.n_workers} worker(s) x {r.threads_per_worker} thread(s), "
-            f"memory_limit={format_bytes(r.memory_limit)}"
-        )
-
     def __repr__(self) -> str:
         lines = [f"Peak memory ({METHOD_LABELS.get(self.method, self.method)})"]
         if self.error:
             lines.append(f"  stopped by {self.error}; figures cover the run until then")
         lines += [f"  {name:<14}{value}" for name, value in self._figures()]
         if self.recommendation:
-            lines.append(f"Recommended cluster: {self._cluster_line()}")
+            lines.append(f"Recommended cluster: {cluster_line(self.recommendation)}")
             for reason in self.recommendation.rationale.splitlines():
                 lines += textwrap.wrap(reason, 96, initial_indent="  ", subsequent_indent="    ")
         for warning in self.warnings:
@@ -107,55 +106,38 @@ class PeakReport:
         printer.text("PeakReport(...)" if cycle else repr(self))
 
     def _repr_html_(self) -> str:
-        esc = html.escape
-        rows = "".join(
-            f"<tr><th style='text-align:left'>{esc(n)}</th><td>{esc(v)}</td></tr>"
-            for n, v in self._figures()
+        r = self.recommendation
+        return render(
+            "peak_report.html.j2",
+            method=METHOD_LABELS.get(self.method, self.method),
+            error=self.error,
+            rows=self._figures(),
+            chart=self._chart(),
+            recommendation=cluster_line(self.recommendation) if r else None,
+            rationale=r.rationale.splitlines() if r else [],
+            warnings=self.warnings,
         )
-        parts = [
-            "<div class='jp-ClusterCraft-peakReport'>",
-            f"<strong>Peak memory</strong> <small>({esc(METHOD_LABELS.get(self.method, self.method))})</small>",
-        ]
-        if self.error:
-            parts.append(f"<p>Stopped by {esc(self.error)}; figures cover the run until then.</p>")
-        parts.append(f"<div style='display:flex;gap:1em;align-items:center'><table>{rows}</table>")
-        parts.append(self._chart_svg() + "</div>")
-        if self.recommendation:
-            parts.append(
-                f"<p><strong>Recommended cluster:</strong> {esc(self._cluster_line())}</p>"
-                "<ul style='max-width:60em'>"
-                + "".join(f"<li>{esc(r)}</li>" for r in self.recommendation.rationale.splitlines())
-                + "</ul>"
-            )
-        if self.warnings:
-            items = "".join(f"<li>{esc(w)}</li>" for w in self.warnings)
-            parts.append(f"<ul class='jp-ClusterCraft-peakWarnings'>{items}</ul>")
-        parts.append("</div>")
-        return "".join(parts)
 
-    def _chart_svg(self) -> str:
-        """RSS over time as an inline SVG line, with the peak as a dashed line."""
+    def _chart(self) -> dict[str, Any] | None:
+        """RSS over time for peak_chart.html.j2: the line's points and the peak's height."""
         if len(self.timeline) < 2:
-            return ""
+            return None
         end = max(self.timeline[-1][0], 1e-9)
         top = max(self.peak, *(rss for _, rss in self.timeline), 1)
 
         def y(rss: int) -> float:  # from zero, so a small increment looks small
             return CHART_HEIGHT - 2 - rss / top * (CHART_HEIGHT - 4)
 
-        points = " ".join(f"{t / end * CHART_WIDTH:.1f},{y(rss):.1f}" for t, rss in self.timeline)
-        return (
-            f"<svg width='{CHART_WIDTH}' height='{CHART_HEIGHT}' role='img' "
-            f"aria-label='Memory over {self.duration:.2f} s, peak {esc_attr(format_bytes(self.peak))}'>"
-            f"<line x1='0' x2='{CHART_WIDTH}' y1='{y(self.peak):.1f}' y2='{y(self.peak):.1f}' "
-            "stroke='var(--jp-warn-color1, orange)' stroke-dasharray='4 3'/>"
-            f"<polyline points='{points}' fill='none' "
-            "stroke='var(--jp-brand-color1, steelblue)' stroke-width='1.5'/></svg>"
-        )
-
-
-def esc_attr(text: str) -> str:
-    return html.escape(text, quote=True)
+        return {
+            "width": CHART_WIDTH,
+            "height": CHART_HEIGHT,
+            "duration": self.duration,
+            "peak": self.peak,
+            "peak_y": y(self.peak),
+            "points": " ".join(
+                f"{t / end * CHART_WIDTH:.1f},{y(rss):.1f}" for t, rss in self.timeline
+            ),
+        }
 
 
 # ---------------------------------------------------------------- profile_partitions
@@ -250,13 +232,6 @@ class ProfileReport:
             f"({PROFILE_METHOD_LABELS.get(self.method, self.method)})"
         )
 
-    def _recommendation_line(self) -> str:
-        r = self.recommendation
-        return (
-            f"{r.n_workers} worker(s) x {r.threads_per_worker} thread(s), "
-            f"memory_limit={format_bytes(r.memory_limit)}"
-        )
-
     def __repr__(self) -> str:
         columns = self._columns()
         table = [[heading for _, heading, _ in columns]]
@@ -271,7 +246,7 @@ class ProfileReport:
         ]
         lines += [f"  {name:<14}{value}" for name, value in self._figures()]
         if self.recommendation:
-            lines.append(f"Recommended cluster: {self._recommendation_line()}")
+            lines.append(f"Recommended cluster: {cluster_line(self.recommendation)}")
             for reason in self.recommendation.rationale.splitlines():
                 lines += textwrap.wrap(reason, 96, initial_indent="  ", subsequent_indent="    ")
         for warning in self.warnings:
@@ -282,73 +257,51 @@ class ProfileReport:
         printer.text("ProfileReport(...)" if cycle else repr(self))
 
     def _repr_html_(self) -> str:
-        esc = html.escape
+        r = self.recommendation
         columns = self._columns()
-        head = "".join(f"<th>{esc(heading)}</th>" for _, heading, _ in columns)
-        body = "".join(
-            "<tr>" + "".join(f"<td>{esc(form(row[n]))}</td>" for n, _, form in columns) + "</tr>"
-            for _, row in self.partitions.iterrows()
+        return render(
+            "profile_report.html.j2",
+            head=self._head(),
+            headings=[heading for _, heading, _ in columns],
+            table=[
+                [form(row[n]) for n, _, form in columns] for _, row in self.partitions.iterrows()
+            ],
+            rows=self._figures(),
+            chart=self._chart(),
+            recommendation=cluster_line(self.recommendation) if r else None,
+            rationale=r.rationale.splitlines() if r else [],
+            warnings=self.warnings,
         )
-        figures = "".join(
-            f"<tr><th style='text-align:left'>{esc(n)}</th><td>{esc(v)}</td></tr>"
-            for n, v in self._figures()
-        )
-        parts = [
-            "<div class='jp-ClusterCraft-profileReport'>",
-            f"<strong>{esc(self._head())}</strong>",
-            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>",
-            "<div style='display:flex;gap:1em;align-items:center'>",
-            f"<table>{figures}</table>{self._chart_svg()}</div>",
-        ]
-        if self.recommendation:
-            parts.append(
-                f"<p><strong>Recommended cluster:</strong> {esc(self._recommendation_line())}</p>"
-                "<ul style='max-width:60em'>"
-                + "".join(f"<li>{esc(r)}</li>" for r in self.recommendation.rationale.splitlines())
-                + "</ul>"
-            )
-        if self.warnings:
-            items = "".join(f"<li>{esc(w)}</li>" for w in self.warnings)
-            parts.append(f"<ul class='jp-ClusterCraft-peakWarnings'>{items}</ul>")
-        parts.append("</div>")
-        return "".join(parts)
 
-    def _chart_svg(self) -> str:
-        """Worker peak against partition size: the points, the fitted line and the limit."""
+    def _chart(self) -> dict[str, Any]:
+        """Worker peak against partition size for profile_chart.html.j2: the points, the
+        fitted line and the memory limit."""
         column = self.model.column
         xs = [float(x) for x in self.partitions[column]] + [float(self.largest[column])]
         limit = self.recommendation.memory_limit if self.recommendation else 0
         right = max(xs) * 1.05 or 1.0
         top = max([float(p) for p in self.partitions["peak"]] + [limit, 1.0]) * 1.05
 
-        def at(x: float, y: float) -> str:
+        def at(x: float, y: float) -> tuple[str, str]:
             return (
-                f"{x / right * SCATTER_WIDTH:.1f},{SCATTER_HEIGHT - y / top * SCATTER_HEIGHT:.1f}"
+                f"{x / right * SCATTER_WIDTH:.1f}",
+                f"{SCATTER_HEIGHT - y / top * SCATTER_HEIGHT:.1f}",
             )
 
-        fit = f"{at(0, self.model.base)} {at(right, self.model.base + self.model.per_unit * right)}"
-        points = "".join(
-            f"<circle r='3' cx='{at(x, y).split(',')[0]}' cy='{at(x, y).split(',')[1]}' "
-            "fill='var(--jp-brand-color1, steelblue)'/>"
-            for x, y in zip(self.partitions[column], self.partitions["peak"], strict=True)
-        )
-        line = ""
-        if limit:
-            y = at(0, limit).split(",")[1]
-            line = (
-                f"<line x1='0' x2='{SCATTER_WIDTH}' y1='{y}' y2='{y}' "
-                "stroke='var(--jp-error-color1, red)' stroke-dasharray='4 3'/>"
-            )
-        label = (
-            f"Worker peak against {column} of {len(self.partitions)} partitions, fitted line"
-            + (f", memory limit {format_bytes(limit)}" if limit else "")
-        )
-        return (
-            f"<svg width='{SCATTER_WIDTH}' height='{SCATTER_HEIGHT}' role='img' "
-            f"aria-label='{esc_attr(label)}'>{line}"
-            f"<polyline points='{fit}' fill='none' stroke='var(--jp-warn-color1, orange)'/>"
-            f"{points}</svg>"
-        )
+        fit = [at(0, self.model.base), at(right, self.model.base + self.model.per_unit * right)]
+        return {
+            "width": SCATTER_WIDTH,
+            "height": SCATTER_HEIGHT,
+            "column": column,
+            "count": len(self.partitions),
+            "limit": limit,
+            "limit_y": at(0, limit)[1],
+            "fit": " ".join(",".join(point) for point in fit),
+            "points": [
+                at(x, y)
+                for x, y in zip(self.partitions[column], self.partitions["peak"], strict=True)
+            ],
+        }
 
 
 def plain(value: Any) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar
 
 import psutil
 from dask.utils import format_bytes, parse_bytes
@@ -50,14 +51,27 @@ class Recommendation:
     need: int
     warnings: list[str] = field(default_factory=list)
     profile: str | None = None  # the cluster profile to launch it with (None: the default)
+    # The POST /clustercraft/clusters body that launches it (None: it cannot be launched on its
+    # profile) and the Python that makes the same cluster; see launch.place.
+    request: dict | None = None
+    code: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
+def counted(n: int, noun: str) -> str:
+    """``1 worker``, ``2 workers``; ``1 process``, ``3 processes``."""
+    if n == 1:
+        return f"{n} {noun}"
+    return f"{n} {noun}{'es' if noun.endswith(('s', 'sh', 'ch', 'x')) else 's'}"
+
+
 def readable_size(nbytes: float) -> int:
     """Round ``nbytes`` up to the next 128 MiB (<= 2 GiB), 256 MiB (<= 4 GiB), 512 MiB
     (<= 32 GiB) or 1 GiB step."""
+    if not math.isfinite(nbytes):
+        raise ValueError(f"not a size: {nbytes!r}")
     for upto, step in READABLE_STEPS:
         if nbytes <= upto:
             return int(max(1, math.ceil(nbytes / step)) * step)
@@ -86,6 +100,106 @@ def as_bytes(value: int | str | None) -> int | None:
     if value is None or isinstance(value, int):
         return value
     return parse_bytes(value)
+
+
+# ---------------------------------------------------------------- sizing options
+
+
+def check_factor(value: Any) -> float:
+    """A safety factor: a finite number of at least 1 (ValueError says what it must be)."""
+    try:
+        factor = float(value) if not isinstance(value, bool) else math.nan
+    except (TypeError, ValueError):
+        factor = math.nan
+    if not (math.isfinite(factor) and factor >= 1):
+        raise ValueError(f"must be a finite number of at least 1, not {value!r}")
+    return factor
+
+
+def check_count(value: Any) -> int:
+    """A count of workers or cores: a whole number of at least 1."""
+    try:
+        whole = not isinstance(value, bool) and float(value).is_integer()
+        count = int(float(value)) if whole else 0
+    except (TypeError, ValueError, OverflowError):
+        count = 0
+    if count < 1:
+        raise ValueError(f"must be a whole number of at least 1, not {value!r}")
+    return count
+
+
+def check_bytes(value: Any, minimum: int = 1) -> int:
+    """A byte count, or a size like ``100GB``, of at least ``minimum`` bytes."""
+    try:
+        if isinstance(value, str):
+            nbytes = parse_bytes(value)
+        elif isinstance(value, bool) or not math.isfinite(value):
+            raise ValueError(value)
+        else:
+            nbytes = int(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(
+            f"must be a finite byte count or a size like '100GB', not {value!r}"
+        ) from None
+    if nbytes < minimum:
+        least = {0: "must not be negative", 1: "must be more than 0 bytes"}.get(
+            minimum, f"must be at least {format_bytes(minimum)}"
+        )
+        raise ValueError(f"{least}, not {value!r}")
+    return nbytes
+
+
+def check_worker_base(value: Any) -> int:
+    return check_bytes(value, minimum=0)
+
+
+@dataclass
+class SizingOptions:
+    """What shapes a recommendation besides the measured need, checked when made: ValueError
+    naming the option. ``memory_available`` (per node) and ``worker_base`` (a worker's own
+    memory) take bytes or sizes like ``100GB``; ``profile`` names one of the server's cluster
+    profiles (``on_profile``, its listing, is looked up when not given)."""
+
+    factor: float | None = None
+    n_workers: int | None = None
+    memory_available: int | None = None
+    cores: int | None = None
+    worker_base: int | None = None
+    profile: str | None = None
+    on_profile: dict | None = field(default=None, repr=False)
+
+    CHECKS: ClassVar[dict[str, Any]] = {
+        "factor": check_factor,
+        "n_workers": check_count,
+        "memory_available": check_bytes,
+        "cores": check_count,
+        "worker_base": check_worker_base,
+    }
+
+    def __post_init__(self) -> None:
+        for name, check in self.CHECKS.items():
+            value = getattr(self, name)
+            if value is not None:
+                try:
+                    setattr(self, name, check(value))
+                except ValueError as error:
+                    raise ValueError(f"{name} {error}") from None
+        if self.on_profile is not None and self.profile is None:
+            self.profile = self.on_profile["name"]
+        if self.profile is not None and self.on_profile is None:
+            from .launch import find_profile
+
+            self.on_profile = find_profile(self.profile)
+
+    def shape(self) -> dict[str, Any]:
+        """The keywords of :func:`size_cluster` and :func:`recommend`."""
+        return {
+            "factor": self.factor,
+            "n_workers": self.n_workers,
+            "memory_available": self.memory_available,
+            "cores": self.cores,
+            "profile": self.profile,
+        }
 
 
 def recommend(
@@ -217,13 +331,14 @@ def _auto_factor(n_workers: int) -> float:
 def _factor_reason(factor: float, count: int) -> str:
     if factor == FEW_WORKERS_FACTOR:
         return (
-            f"x{factor:g} with only {count} worker(s) (fewer than {MANY_WORKERS}): the need sits at "
+            f"x{factor:g} with only {counted(count, 'worker')} (fewer than {MANY_WORKERS}): the "
+            "need sits at "
             "50 % of the limit, below Dask's 60 % spill target, and an out-of-memory restart "
             "would lose a large share of a small cluster."
         )
     if factor == MANY_WORKERS_FACTOR:
         return (
-            f"x{factor:g} with {count} workers sharing the load: the need reaches 67 % of the "
+            f"x{factor:g} with {counted(count, 'worker')} sharing the load: the need reaches 67 % of the "
             "limit, past Dask's 60 % spill target but under its 80 % pause threshold, and one "
             "restart costs little; the saving buys a third more workers."
         )
@@ -243,17 +358,24 @@ def _count_reason(
     memory = format_bytes(node_memory) + (
         " (after this kernel's own memory)" if less_kernel else ""
     )
-    fits = f"{where} has {memory} and {node_cores} core(s), room for {per_node} such worker(s)"
+    fits = (
+        f"{where} has {memory} and {counted(node_cores, 'core')}, room for "
+        f"{counted(per_node, 'such worker')}"
+    )
     if asked:
-        nodes = math.ceil(asked / per_node) if per_node else "no"
-        return f"{asked} workers as asked; {fits}, so they need {nodes} node(s) like it."
+        nodes = (
+            f"they need {counted(math.ceil(asked / per_node), 'node')} like it"
+            if per_node
+            else "no node like it holds one"
+        )
+        return f"{counted(asked, 'worker')} as asked; {fits}, so {nodes}."
     if per_node == 0:
         return f"1 worker: {fits}."
     bound = "cores" if per_node == node_cores else "memory"
     extra = ""
     if bound == "cores" and node_memory // per_node > limit:
         extra = f" Memory would allow up to {format_bytes(node_memory // per_node)} per worker."
-    return f"{count} worker(s): {fits} (bound by {bound}).{extra}"
+    return f"{counted(count, 'worker')}: {fits} (bound by {bound}).{extra}"
 
 
 # ---------------------------------------------------------------- the verdict on a run

@@ -7,7 +7,6 @@ mimebundle also carries a static HTML and text rendering, for frontends without 
 
 from __future__ import annotations
 
-import html
 import logging
 import threading
 import time
@@ -22,12 +21,14 @@ from .. import __version__
 from ..schema import cluster_model, diff_rows, worker_rows
 from ..worker_peak import MEMORY_RESTART_TOPIC, peak_method, plugin_registration, reset_message
 from .arrow import bound_timeline, encode_rows, encode_timeline
-from .sizing import verdict
+from .render import render
+from .sizing import counted, verdict
 
 log = logging.getLogger("clustercraft")
 
 MODULE_NAME = "clustercraft"
 MODULE_VERSION = f"^{__version__}"  # the labextension registers its widgets under this version
+CLOSED = "closed"  # a ClusterInfo's status once its client or cluster closed
 UPDATE_INTERVAL = 1.0  # seconds between ClusterInfo updates
 PROGRESS_INTERVAL = 0.2  # at most this often a running peak report sends live figures
 
@@ -156,7 +157,8 @@ class ClusterInfo(_Widget):
         self._stop = threading.Event()
         self._visible = threading.Event()
         self._visible.set()
-        self._lock = threading.Lock()  # update() runs in the ticker and in frontend requests
+        # update() runs in the ticker and in frontend requests; it may mark the widget closed.
+        self._lock = threading.RLock()
         self._thread: threading.Thread | None = None
         self.source = ClusterSource(client_or_cluster)
         summary, rows = self.source.snapshot()
@@ -214,24 +216,34 @@ class ClusterInfo(_Widget):
             try:
                 self.update()
             except Exception:
-                if self.source.closed:
-                    self._mark_closed()
-                    return
-                continue  # a scheduler hiccup: try again next tick
+                if not self.source.closed:
+                    continue  # a scheduler hiccup: try again next tick
             if self.source.closed:
+                self._mark_closed()
                 return
 
     def _mark_closed(self) -> None:
+        """The final state: closed, no workers (their last rows would read "running" forever)."""
         self._stop.set()
-        if self.current_summary.get("status") != "closing" and self.comm is not None:
-            self.current_summary = {**self.current_summary, "status": "closing", "n_workers": 0}
-            self.send({"type": "delta", "summary": self.current_summary, "removed": []})
+        with self._lock:
+            if self.current_summary.get("status") == CLOSED:
+                return
+            removed = list(self.sent)
+            self.sent = {}
+            self.current_summary = {
+                **self.current_summary,
+                "status": CLOSED,
+                "dashboard_link": None,  # nothing answers there any more
+                **dict.fromkeys(("n_workers", "total_threads", "total_memory", "memory_used"), 0),
+            }
+            if self.comm is not None:
+                self.send({"type": "delta", "summary": self.current_summary, "removed": removed})
 
     def _on_frontend_msg(self, _widget: Any, content: Mapping[str, Any], _buffers: list) -> None:
         kind = content.get("type")
         if kind == "snapshot":
             self.send_snapshot()
-        elif kind == "reset_peaks":
+        elif kind == "reset_peaks" and not self.source.closed:
             self.source.reset_peaks()
             self.update()
         elif kind == "visible":
@@ -259,9 +271,11 @@ WORKER_COLUMNS = (
 
 
 def summary_line(summary: Mapping[str, Any]) -> str:
+    if summary.get("status") == CLOSED:
+        return f"{summary.get('scheduler_address', '')}: closed"
     return (
-        f"{summary.get('scheduler_address', '')}: {summary.get('n_workers', 0)} workers, "
-        f"{summary.get('total_threads', 0)} threads, "
+        f"{summary.get('scheduler_address', '')}: {counted(summary.get('n_workers', 0), 'worker')}, "
+        f"{counted(summary.get('total_threads', 0), 'thread')}, "
         f"{format_bytes(summary.get('memory_used', 0))} / {format_bytes(summary.get('total_memory', 0))}"
     )
 
@@ -284,17 +298,11 @@ def worker_table_text(summary: Mapping[str, Any], rows: list[Mapping[str, Any]])
 
 
 def worker_table_html(summary: Mapping[str, Any], rows: list[Mapping[str, Any]]) -> str:
-    esc = html.escape
-    head = "".join(f"<th>{esc(name)}</th>" for name, _ in WORKER_COLUMNS)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{esc(cell(row))}</td>" for _, cell in WORKER_COLUMNS) + "</tr>"
-        for row in rows
-    )
-    lines = filter(None, [summary_line(summary), verdict_line(summary, rows)])
-    return (
-        "<div class='jp-ClusterCraft-staticTable'>"
-        + "".join(f"<p>{esc(line)}</p>" for line in lines)
-        + f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+    return render(
+        "worker_table.html.j2",
+        lines=[line for line in (summary_line(summary), verdict_line(summary, rows)) if line],
+        headings=[name for name, _ in WORKER_COLUMNS],
+        rows=[[cell(row) for _, cell in WORKER_COLUMNS] for row in rows],
     )
 
 
@@ -336,7 +344,7 @@ class _ReportWidget(_Widget):
         data = self._data(report)
         with self.hold_sync():
             self.report = data
-            self.code = recommended_cluster_code(data.get("recommendation"))
+            self.code = (data.get("recommendation") or {}).get("code") or ""
             self.live = {"running": False}
 
     def _data(self, report: Any) -> dict[str, Any]:
@@ -348,7 +356,7 @@ class _ReportWidget(_Widget):
     def html(self) -> str:
         if self.final is not None:
             return self.final._repr_html_()
-        return f"<p>{html.escape(self.measuring)}</p>"
+        return render("live_report.html.j2", text=self.measuring)
 
 
 class PeakReportWidget(_ReportWidget):
@@ -399,17 +407,3 @@ class ProfileReportWidget(_ReportWidget):
             if name in state
         }
         self._show_live(figures, force=bool(state.get("done")))
-
-
-def recommended_cluster_code(recommendation: Mapping[str, Any] | None) -> str:
-    """Python that starts the recommended cluster locally."""
-    if not recommendation:
-        return ""
-    memory = format_bytes(recommendation["memory_limit"])
-    return (
-        "from dask.distributed import Client, LocalCluster\n\n"
-        f"cluster = LocalCluster(n_workers={recommendation['n_workers']}, "
-        f"threads_per_worker={recommendation['threads_per_worker']}, "
-        f'memory_limit="{memory}")\n'
-        "client = Client(cluster)\n"
-    )

@@ -9,6 +9,7 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from jupyter_client.manager import start_new_kernel
 
@@ -90,6 +91,40 @@ def test_nesting_and_bad_options_are_clear_errors(shell) -> None:
     empty = run(shell, "%peakmem")
     assert "needs a statement" in str(empty.error_in_exec)
     assert not any(t.name == "clustercraft-peakmem" for t in threading.enumerate())
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        ("--factor nan", "--factor"),
+        ("--factor inf", "--factor"),
+        ("--factor 0.5", "--factor"),
+        ("--memory-available 1e400", "--memory-available"),
+        ("--memory-available 0", "--memory-available"),
+        ("--workers 2.5", "--workers"),
+        ("--cores 0", "--cores"),
+        ("--worker-base -1", "--worker-base"),
+        ("--worker-base nanGB", "--worker-base"),
+        ("--profile nope", "--profile"),
+        ("--bogus", "--bogus"),
+    ],
+)
+def test_bad_options_are_usage_errors_before_the_cell_runs(shell, options, named) -> None:
+    shell.user_ns.pop("ran", None)
+    for source in (f"%%peakmem {options}\nran = True", f"%peakmem {options} ran = True"):
+        result = run(shell, source)
+        error = result.error_before_exec or result.error_in_exec
+        assert isinstance(error, UsageError), (source, error)
+        assert named in str(error), (source, error)
+        assert "ran" not in shell.user_ns, source
+    assert not any(t.name == "clustercraft-peakmem" for t in threading.enumerate())
+
+
+def test_a_statement_that_looks_like_an_option_still_runs(shell) -> None:
+    run(shell, "x = 3")
+    assert run(shell, "%peakmem --worker-base 1MiB -x + 1").result.result == -2
+    unknown = run(shell, "%peakmem -z f(x)")
+    assert "unknown option -z" in str(unknown.error_in_exec)
 
 
 def test_tracebacks_point_into_the_cell(shell, capsys) -> None:

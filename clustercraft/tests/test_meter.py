@@ -225,9 +225,19 @@ def test_report_to_dict_has_the_contract_fields() -> None:
 
 
 def test_bad_options_fail_before_anything_runs() -> None:
-    for options in ({"factor": 0.5}, {"n_workers": 0}, {"memory_available": "lots"}, {"cores": -1}):
-        with pytest.raises(ValueError):
-            PeakMeter(**options)
+    for options in (
+        {"factor": 0.5},
+        {"factor": float("nan")},
+        {"factor": float("inf")},
+        {"n_workers": 0},
+        {"memory_available": "lots"},
+        {"memory_available": "1e400"},
+        {"memory_available": float("inf")},
+        {"cores": -1},
+        {"worker_base": "-1MiB"},
+    ):
+        with pytest.raises(ValueError, match=next(iter(options))):
+            clustercraft.peak_memory(**options)
     assert no_meter_threads()
 
 

@@ -46,7 +46,7 @@ def workdir(tmp_path, monkeypatch) -> Path:
 
 
 RECOMMENDED = re.compile(
-    r"Recommended cluster: (\d+) worker\(s\) x (\d+) thread\(s\), memory_limit=([\d.]+ \w+)"
+    r"Recommended cluster: (\d+) workers? x (\d+) threads?, memory_limit=([\d.]+ \w+)"
 )
 
 

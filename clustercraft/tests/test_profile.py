@@ -108,7 +108,12 @@ def test_a_tight_limit_names_the_partitions_that_do_not_fit(no_probe_left):
     assert "1 by 8.00 MiB" in check.message
 
 
-def test_options_shape_the_recommendation(no_probe_left):
+def test_options_shape_the_recommendation(no_probe_left, tmp_path, monkeypatch):
+    from clustercraft.runtime import PROFILES_FILE, RUNTIME_ENV
+    from clustercraft.tests.test_profiles import SHOWN
+
+    (tmp_path / PROFILES_FILE).write_text(json.dumps([SHOWN["local"], SHOWN["slurm"]]))
+    monkeypatch.setenv(RUNTIME_ENV, str(tmp_path))  # the server's profiles, as it lists them
     report = clustercraft.profile_partitions(
         frame(),
         hold_per_row,
@@ -140,11 +145,24 @@ def test_options_shape_the_recommendation(no_probe_left):
         ("frame", hold_per_row, 0, ValueError, "n must be a positive integer"),
         ("frame", hold_per_row, -2, ValueError, "n must be a positive integer"),
         ("frame", hold_per_row, None, ValueError, "n must be a positive integer"),
+        ("frame", hold_per_row, 1, ValueError, "factor must be a finite number of at least 1"),
+        ("frame", hold_per_row, 1, ValueError, "workers must be a whole number"),
+        ("frame", hold_per_row, 1, ValueError, "memory_available must be a finite byte count"),
+        ("frame", hold_per_row, 1, ValueError, "no cluster profile 'nope'"),
     ],
 )
 def test_bad_input_is_refused_before_any_probe(obj, fn, n, error, message, no_probe_left):
+    option = message.split()[0]
+    options = {
+        "factor": {"factor": float("nan")},
+        "workers": {"workers": 2.5},
+        "memory_available": {"memory_available": "1e400"},
+        "no": {"profile": "nope"},
+    }.get(option, {})
     with pytest.raises(error, match=message):
-        clustercraft.profile_partitions(frame() if isinstance(obj, str) else obj, fn, n=n)
+        clustercraft.profile_partitions(
+            frame() if isinstance(obj, str) else obj, fn, n=n, **options
+        )
 
 
 def test_fn_raising_names_the_partition_and_leaves_no_probe(no_probe_left):

@@ -55,7 +55,7 @@ def test_workers_asked_for_on_hpc_nodes() -> None:
     # need = 30 GiB + 170 MiB; 100 workers -> x1.5 = 45.25 GiB -> 46 GiB; 100 GB nodes hold 2.
     r = recommend(30 * GiB, n_workers=100, memory_available="100GB", cores=40)
     assert (r.n_workers, r.memory_limit, r.factor) == (100, 46 * GiB, 1.5)
-    assert "50 node(s)" in r.rationale
+    assert "50 nodes" in r.rationale
     assert r.warnings == []  # nodes were described, not this machine
 
 
@@ -133,3 +133,20 @@ def test_verdict_of_the_issue_example() -> None:
     found = sizing.verdict({**cluster, "memory_restarts": 1})
     assert found["level"] == "failed"
     assert found["right_limit"] == 5 * GiB  # 3 GiB / 0.6
+
+
+def test_counts_are_worded_in_the_singular_and_plural() -> None:
+    from clustercraft.kernel.report import cluster_line
+    from clustercraft.kernel.sizing import counted
+
+    assert [counted(n, "worker") for n in (0, 1, 2)] == ["0 workers", "1 worker", "2 workers"]
+    assert counted(3, "process") == "3 processes"
+    one = recommend(GiB, n_workers=1, memory_available="100GB", cores=1)
+    assert "1 worker as asked" in one.rationale and "1 core," in one.rationale
+    assert "x2 with only 1 worker (fewer than 8)" in one.rationale
+    assert "(s)" not in one.rationale
+    assert cluster_line(one).startswith("1 worker x 1 thread, memory_limit=")
+    many = recommend(GiB, n_workers=16, memory_available="100GB", cores=4)
+    assert "x1.5 with 16 workers sharing the load" in many.rationale
+    assert "16 workers as asked" in many.rationale and "4 nodes like it" in many.rationale
+    assert cluster_line(many).startswith("16 workers x 1 thread,")

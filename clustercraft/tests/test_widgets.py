@@ -11,7 +11,8 @@ import pytest
 from distributed import Client, LocalCluster
 
 from clustercraft.kernel.arrow import bound_timeline, decode_table, encode_rows, encode_timeline
-from clustercraft.kernel.meter import PeakMeter, read_status
+from clustercraft.kernel.meter import read_status
+from clustercraft.kernel.peakmem import peak_memory
 from clustercraft.kernel.widgets import ClusterInfo, PeakReportWidget
 from clustercraft.schema import COMPARED_FIELDS, WORKER_ROW_FIELDS, diff_rows, worker_rows
 from clustercraft.tests.groundtruth import MiB, tolerance
@@ -163,12 +164,27 @@ def test_cluster_info_thread_updates_then_stops_when_client_closes(cluster):
         assert widget.running
         widget._on_frontend_msg(widget, {"type": "snapshot"}, [])
         assert sent.messages[-1][0]["type"] == "snapshot"
+        addresses = sorted(widget.sent)
         client.close()
         deadline = time.monotonic() + 10
         while widget.running:
             assert time.monotonic() < deadline, "the updater outlived its client"
             time.sleep(0.05)
-        assert sent.messages[-1][0]["summary"]["status"] == "closing"
+        # The final state: closed, every worker row removed (none left saying "running").
+        content, buffers = sent.messages[-1]
+        assert content["summary"]["status"] == "closed"
+        assert content["summary"]["n_workers"] == 0 and content["summary"]["total_memory"] == 0
+        assert content["summary"]["dashboard_link"] is None
+        assert sorted(content["removed"]) == addresses and buffers == []
+        assert widget.sent == {} and widget.text().startswith(
+            f"{cluster.scheduler_address}: closed"
+        )
+        widget._on_frontend_msg(widget, {"type": "snapshot"}, [])  # a reloaded page
+        content, buffers = sent.messages[-1]
+        assert content["summary"]["status"] == "closed" and decode_table(buffers[0]) == []
+        count = len(sent.messages)
+        widget._on_frontend_msg(widget, {"type": "reset_peaks"}, [])  # nothing to reset
+        assert len(sent.messages) == count
     finally:
         widget.close()
         client.close()
@@ -206,7 +222,7 @@ def test_peak_report_widget_live_then_final():
     widget = PeakReportWidget()
     try:
         assert widget.live["running"] is True and widget.report == {}
-        meter = PeakMeter(progress=widget.progress)
+        meter = peak_memory(progress=widget.progress)
         with meter:
             block = bytearray(64 * 2**20)
             time.sleep(0.5)

@@ -147,6 +147,44 @@ describe('ClusterInfoView', () => {
     view.remove();
   });
 
+  it('shows a closed cluster as closed, with no workers left running', async () => {
+    const rows = [worker(0), worker(1)];
+    const { model, comm, summary } = await clusterInfoModel(rows);
+    const view = new ClusterInfoView({ model } as any);
+    view.render();
+    expect(bodyRows(view.el)).toHaveLength(2);
+    await comm.receive(
+      {
+        type: 'delta',
+        summary: {
+          ...summary,
+          status: 'closed',
+          dashboard_link: null,
+          n_workers: 0,
+          total_threads: 0,
+          total_memory: 0,
+          memory_used: 0
+        },
+        removed: rows.map(r => r.address)
+      },
+      []
+    );
+    expect(bodyRows(view.el)).toHaveLength(0);
+    const summaryRows = Object.fromEntries(
+      Array.from(
+        view.el.querySelectorAll('.jp-ClusterCraft-summaryTable tr')
+      ).map(tr => [
+        tr.querySelector('th')!.textContent,
+        tr.querySelector('td')!.textContent
+      ])
+    );
+    expect(summaryRows['Status']).toBe('closed');
+    expect(summaryRows['Workers']).toBe('0');
+    expect(summaryRows['Started']).toBe('–'); // no age counting up
+    expect(model.get_state().rows).toEqual([]); // saved as it ended
+    view.remove();
+  });
+
   it('applies a 1,000-worker delta and redraws every row', async () => {
     const rows = Array.from({ length: 1000 }, (_, i) => worker(i));
     const { model, comm } = await clusterInfoModel(rows);
@@ -266,7 +304,7 @@ describe('PeakReport widget', () => {
     });
     expect(view.el.querySelector('svg polyline')).not.toBeNull();
     expect(view.el.textContent).toMatch(
-      /2 workers × 1 threads, memory limit 5.00 GiB/
+      /Recommended cluster: 2 workers × 1 thread, memory limit 5.00 GiB/
     );
     const reasons = view.el.querySelectorAll(
       '.jp-ClusterCraft-peakReport-rationale li'
@@ -328,6 +366,81 @@ describe('PeakReport widget', () => {
       view.el,
       'from dask.distributed import Client\nclient = Client("tcp://127.0.0.1:9999")'
     );
+  });
+
+  it('sends the request the kernel built for a cluster profile as is', async () => {
+    const request = {
+      profile: 'slurm',
+      n_workers: 12,
+      cores: 4,
+      memory: 20 * GiB,
+      processes: 4
+    };
+    const recommendation = {
+      ...REPORT.recommendation!,
+      profile: 'slurm',
+      request
+    };
+    const model = await peakReportModel({
+      report: { ...REPORT, recommendation },
+      code: 'cluster = SLURMCluster(...)'
+    });
+    const launched = { ...cluster('c3', { status: 'running' }) };
+    const launchClusterFake = jest.fn(async () => launched);
+    const View = peakReportView(
+      defaultServices({ launchCluster: launchClusterFake })
+    );
+    const view = new View({ model } as any);
+    view.render();
+    const launch = view.el.querySelector('button')!;
+    expect(launch.disabled).toBe(false);
+    launch.click();
+    await new Promise(resolve => setTimeout(resolve, 0));
+    expect(launchClusterFake).toHaveBeenCalledTimes(1);
+    expect((launchClusterFake.mock.calls[0] as any[])[0]).toEqual(request);
+  });
+
+  it('words one worker and one thread in the singular', async () => {
+    const recommendation = {
+      ...REPORT.recommendation!,
+      n_workers: 1,
+      threads_per_worker: 2
+    };
+    const model = await peakReportModel({
+      report: { ...REPORT, recommendation }
+    });
+    const view = new (peakReportView(defaultServices()))({ model } as any);
+    view.render();
+    expect(
+      view.el.querySelector('.jp-ClusterCraft-peakReport-recommendation')!
+        .textContent
+    ).toBe(
+      'Recommended cluster: 1 worker × 2 threads, memory limit 5.00 GiB per worker'
+    );
+  });
+
+  it('disables Launch when one worker does not fit the profile', async () => {
+    const recommendation = {
+      ...REPORT.recommendation!,
+      profile: 'slurm',
+      request: null
+    };
+    const model = await peakReportModel({
+      report: { ...REPORT, recommendation }
+    });
+    const launchClusterFake = jest.fn();
+    const View = peakReportView(
+      defaultServices({ launchCluster: launchClusterFake })
+    );
+    const view = new View({ model } as any);
+    view.render();
+    const launch = view.el.querySelector('button')!;
+    expect(launch.disabled).toBe(true);
+    expect(launch.title).toMatch(/does not fit cluster profile slurm/);
+    expect(
+      await view.launch(recommendation, launch, document.createElement('span'))
+    ).toBeNull();
+    expect(launchClusterFake).not.toHaveBeenCalled();
   });
 });
 

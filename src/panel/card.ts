@@ -8,7 +8,7 @@ import { Widget } from '@lumino/widgets';
 
 import { originLabel } from '../format';
 import { ICluster } from '../schema';
-import { ClusterTables } from '../table';
+import { ClusterTables, statusLabel } from '../table';
 import { CommandIDs } from '../tokens';
 
 export const CLASS = {
@@ -241,20 +241,6 @@ export namespace ClusterCard {
     trans: TranslationBundle;
     commands: CommandRegistry;
   }
-}
-
-function statusLabel(cluster: ICluster, trans: TranslationBundle): string {
-  switch (cluster.status) {
-    case 'starting':
-      return trans.__('starting');
-    case 'running':
-      return trans.__('running');
-    case 'closing':
-      return trans.__('closing');
-    case 'lost':
-      return trans.__('lost');
-  }
-  return cluster.status;
 }
 
 /**

@@ -1,5 +1,5 @@
 export * from './clusterTables';
-export { SummaryTable } from './summaryTable';
+export { statusLabel, SummaryTable } from './summaryTable';
 export { VerdictLine } from './verdictLine';
 export { WorkersTable } from './workersTable';
 export * from './memoryBar';

@@ -49,16 +49,18 @@ export class SummaryTable {
         label: trans.__('Memory in use'),
         text: c => formatBytes(c.memory_used)
       },
-      { label: trans.__('Status'), text: c => c.status },
+      { label: trans.__('Status'), text: c => statusLabel(c, trans) },
       {
         label: trans.__('Processes'),
         text: c => (c.processes ? trans.__('Yes') : trans.__('No'))
       },
       {
         label: trans.__('Started'),
-        // A lost cluster's age would only keep counting up: nothing runs.
+        // A lost or closed cluster's age would only keep counting up: nothing runs.
         text: (c, now) =>
-          c.status === 'lost' ? '–' : formatAge(c.started, now),
+          c.status === 'lost' || c.status === 'closed'
+            ? '–'
+            : formatAge(c.started, now),
         title: c =>
           c.started ? new Date(c.started * 1000).toLocaleString() : ''
       }
@@ -110,4 +112,24 @@ export class SummaryTable {
   private _items: IItem[];
   private _cells: { td: HTMLTableCellElement; address: AddressText | null }[];
   private _texts: string[];
+}
+
+/** A cluster's status, in words. */
+export function statusLabel(
+  cluster: Pick<ICluster, 'status'>,
+  trans: TranslationBundle
+): string {
+  switch (cluster.status) {
+    case 'starting':
+      return trans.__('starting');
+    case 'running':
+      return trans.__('running');
+    case 'closing':
+      return trans.__('closing');
+    case 'lost':
+      return trans.__('lost');
+    case 'closed':
+      return trans.__('closed');
+  }
+  return cluster.status;
 }

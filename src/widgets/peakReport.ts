@@ -39,6 +39,28 @@ export interface IRecommendation {
   /** The server's cluster profile it was sized for; absent: the default. */
   profile?: string | null;
   rationale: string;
+  /**
+   * The POST body that launches it, built by the kernel for its profile and sent
+   * as is; null: one worker does not fit the profile (a warning says why).
+   * Absent in reports saved before it existed.
+   */
+  request?: IClusterRequest | null;
+}
+
+/** What Launch sends: the kernel's request, else the recommendation's shape. */
+export function launchRequest(
+  recommendation: IRecommendation
+): IClusterRequest | null {
+  if (recommendation.request !== undefined) {
+    return recommendation.request;
+  }
+  return {
+    n_workers: recommendation.n_workers,
+    threads_per_worker: recommendation.threads_per_worker,
+    memory_limit: recommendation.memory_limit,
+    // A cluster profile only when the recommendation names one (the server's default else).
+    ...(recommendation.profile ? { profile: recommendation.profile } : {})
+  };
 }
 
 /** PeakReport.to_dict() without its timeline (that comes as Arrow). */
@@ -241,10 +263,11 @@ export class PeakReportView extends DOMWidgetView {
   recommendation(recommendation: IRecommendation): HTMLElement[] {
     const summary = document.createElement('p');
     summary.className = CLASS.recommendation;
-    summary.textContent = this.services.trans.__(
-      'Recommended cluster: %1 workers × %2 threads, memory limit %3 per worker',
-      recommendation.n_workers,
-      recommendation.threads_per_worker,
+    const trans = this.services.trans;
+    summary.textContent = trans.__(
+      'Recommended cluster: %1 × %2, memory limit %3 per worker',
+      trans._n('%1 worker', '%1 workers', recommendation.n_workers),
+      trans._n('%1 thread', '%1 threads', recommendation.threads_per_worker),
       formatBytes(recommendation.memory_limit)
     );
     // One reason per line, as the kernel writes them.
@@ -264,6 +287,13 @@ export class PeakReportView extends DOMWidgetView {
       this.services.trans.__('Launch recommended cluster'),
       () => this.launch(recommendation, launch, status)
     );
+    if (launchRequest(recommendation) === null) {
+      launch.disabled = true;
+      launch.title = this.services.trans.__(
+        'One worker does not fit cluster profile %1 (see the warnings).',
+        recommendation.profile ?? ''
+      );
+    }
     const copy = this.button(this.services.trans.__('Copy as code'), () => {
       this.services.copyToClipboard(this.model.get('code'));
       status.textContent = this.services.trans.__('Copied.');
@@ -287,13 +317,10 @@ export class PeakReportView extends DOMWidgetView {
     button: HTMLButtonElement,
     status: HTMLElement
   ): Promise<ICluster | null> {
-    const spec: IClusterRequest = {
-      n_workers: recommendation.n_workers,
-      threads_per_worker: recommendation.threads_per_worker,
-      memory_limit: recommendation.memory_limit,
-      // A cluster profile only when the recommendation names one (the server's default else).
-      ...(recommendation.profile ? { profile: recommendation.profile } : {})
-    };
+    const spec = launchRequest(recommendation);
+    if (spec === null) {
+      return null;
+    }
     button.disabled = true;
     status.textContent = this.services.trans.__('Starting a cluster…');
     try {
