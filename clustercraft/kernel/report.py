@@ -29,6 +29,18 @@ METHOD_LABELS = {
 CHART_WIDTH, CHART_HEIGHT = 320, 64
 
 
+def text_tail(figures, recommendation, warnings) -> list[str]:
+    """The text report's figures, recommended cluster with its reasons, and warnings."""
+    lines = [f"  {name:<14}{value}" for name, value in figures]
+    if recommendation:
+        lines.append(f"Recommended cluster: {cluster_line(recommendation)}")
+        for reason in recommendation.rationale.splitlines():
+            lines += textwrap.wrap(reason, 96, initial_indent="  ", subsequent_indent="    ")
+    for warning in warnings:
+        lines += textwrap.wrap(warning, 96, initial_indent="! ", subsequent_indent="  ")
+    return lines
+
+
 @dataclass
 class PeakReport:
     """Peak memory of one run. Byte counts are ints, times are seconds.
@@ -93,13 +105,7 @@ class PeakReport:
         lines = [f"Peak memory ({METHOD_LABELS.get(self.method, self.method)})"]
         if self.error:
             lines.append(f"  stopped by {self.error}; figures cover the run until then")
-        lines += [f"  {name:<14}{value}" for name, value in self._figures()]
-        if self.recommendation:
-            lines.append(f"Recommended cluster: {cluster_line(self.recommendation)}")
-            for reason in self.recommendation.rationale.splitlines():
-                lines += textwrap.wrap(reason, 96, initial_indent="  ", subsequent_indent="    ")
-        for warning in self.warnings:
-            lines += textwrap.wrap(warning, 96, initial_indent="! ", subsequent_indent="  ")
+        lines += text_tail(self._figures(), self.recommendation, self.warnings)
         return "\n".join(lines)
 
     def _repr_pretty_(self, printer, cycle: bool) -> None:
@@ -244,13 +250,7 @@ class ProfileReport:
             "  " + "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
             for line in table
         ]
-        lines += [f"  {name:<14}{value}" for name, value in self._figures()]
-        if self.recommendation:
-            lines.append(f"Recommended cluster: {cluster_line(self.recommendation)}")
-            for reason in self.recommendation.rationale.splitlines():
-                lines += textwrap.wrap(reason, 96, initial_indent="  ", subsequent_indent="    ")
-        for warning in self.warnings:
-            lines += textwrap.wrap(warning, 96, initial_indent="! ", subsequent_indent="  ")
+        lines += text_tail(self._figures(), self.recommendation, self.warnings)
         return "\n".join(lines)
 
     def _repr_pretty_(self, printer, cycle: bool) -> None:

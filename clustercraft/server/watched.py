@@ -131,12 +131,6 @@ class WatchedDeployment(Deployment):
             return any(info.get("nanny") for info in self.workers().values())
         return bool(processes)
 
-    def worker_jobs(self) -> dict[str, tuple[str | None, str | None]]:
-        return {}
-
-    def jobs(self) -> dict[str, Any] | None:
-        return None
-
     @property
     def started_at(self) -> float | None:
         return self.identity.get("started")

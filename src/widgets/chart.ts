@@ -183,18 +183,7 @@ export function peakChart(
   );
   peakText.textContent = trans.__('peak %1', formatBytes(data.peak));
 
-  const axisY = size.height - 6;
-  svg(
-    'text',
-    { class: CLASS.label, x: MARGIN.left, y: axisY },
-    root
-  ).textContent = '0 s';
-  const end = svg(
-    'text',
-    { class: CLASS.label, x: right, y: axisY, 'text-anchor': 'end' },
-    root
-  );
-  end.textContent = formatSeconds(x.domain[1]);
+  xAxisLabels(root, size, right, '0 s', formatSeconds(x.domain[1]));
   return root;
 }
 
@@ -299,20 +288,35 @@ export function profileChart(
       formatBytes(point.y)
     );
   }
+  xAxisLabels(
+    root,
+    size,
+    right,
+    '0',
+    data.xLabel === 'memory'
+      ? trans.__('memory %1', formatBytes(xMax))
+      : `${data.xLabel} ${Math.round(xMax).toLocaleString()}`
+  );
+  return root;
+}
+
+/** The x axis's two labels: its start at the left, its end at the right. */
+function xAxisLabels(
+  root: SVGSVGElement,
+  size: { height: number },
+  right: number,
+  start: string,
+  end: string
+): void {
   const axisY = size.height - 6;
   svg(
     'text',
     { class: CLASS.label, x: MARGIN.left, y: axisY },
     root
-  ).textContent = '0';
-  const end = svg(
+  ).textContent = start;
+  svg(
     'text',
     { class: CLASS.label, x: right, y: axisY, 'text-anchor': 'end' },
     root
-  );
-  end.textContent =
-    data.xLabel === 'memory'
-      ? trans.__('memory %1', formatBytes(xMax))
-      : `${data.xLabel} ${Math.round(xMax).toLocaleString()}`;
-  return root;
+  ).textContent = end;
 }

@@ -229,12 +229,6 @@ export class PeakReportView extends DOMWidgetView {
   }
 
   figures(report: IPeakReport): HTMLTableElement {
-    const table = document.createElement('table');
-    table.className = CLASS.figures;
-    table.setAttribute(
-      'aria-label',
-      this.services.trans.__('Peak memory figures')
-    );
     const rows: [string, string][] = [
       [this.services.trans.__('Peak'), formatBytes(report.peak)],
       [this.services.trans.__('Increment'), formatBytes(report.increment)],
@@ -248,6 +242,18 @@ export class PeakReportView extends DOMWidgetView {
       ],
       [this.services.trans.__('Duration'), formatSeconds(report.duration)]
     ];
+    const table = this.figureTable(rows);
+    table.setAttribute(
+      'aria-label',
+      this.services.trans.__('Peak memory figures')
+    );
+    return table;
+  }
+
+  /** A table of (label, value) rows, the labels as row headers. */
+  figureTable(rows: [string, string][]): HTMLTableElement {
+    const table = document.createElement('table');
+    table.className = CLASS.figures;
     const body = table.createTBody();
     for (const [label, value] of rows) {
       const tr = body.insertRow();

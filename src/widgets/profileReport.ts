@@ -210,21 +210,6 @@ export class ProfileReportView extends PeakReportView {
     }
     return table;
   }
-
-  figureTable(rows: [string, string][]): HTMLTableElement {
-    const table = document.createElement('table');
-    table.className = PEAK_CLASS.figures;
-    const body = table.createTBody();
-    for (const [label, value] of rows) {
-      const tr = body.insertRow();
-      const th = document.createElement('th');
-      th.scope = 'row';
-      th.textContent = label;
-      tr.append(th);
-      tr.insertCell().textContent = value;
-    }
-    return table;
-  }
 }
 
 /** The view class wired to JupyterLab through `services`. */
