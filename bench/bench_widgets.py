@@ -19,37 +19,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from clustercraft.kernel.arrow import decode_table, diff_rows, encode_rows
+from clustercraft.kernel.arrow import decode_table, encode_rows
+from clustercraft.schema import diff_rows
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from push_stream import worker_rows  # noqa: E402 (the one synthetic cluster of the benchmarks)
 
 ROOT = Path(__file__).resolve().parent.parent
-GiB = 2**30
-
-
-def worker_rows(n: int, step: int, changed_share: float) -> list[dict]:
-    every = round(1 / changed_share)
-    rows = []
-    for i in range(n):
-        t = step if i % every == 0 else 0
-        memory = int((0.2 + 0.75 * ((i * 7 + t * 13) % 100) / 100) * 4 * GiB)
-        host = f"10.0.{i >> 8}.{i & 255}"
-        rows.append(
-            {
-                "name": str(i),
-                "address": f"tcp://{host}:40000",
-                "nthreads": 2,
-                "memory_limit": 4 * GiB,
-                "memory": memory,
-                "managed_bytes": int(memory * 0.6),
-                "spilled_bytes": 512 * 2**20 if (i + t) % 10 == 0 else 0,
-                "cpu": ((i * 31 + t * 17) % 1000) / 10,
-                "status": "running",
-                "nanny": f"tcp://{host}:41000",
-                "local_directory": f"/tmp/dask-scratch-space/worker-{i}",
-                "dashboard": f"http://{host}:8787/status",
-                "last_seen": 1.7e9 + t,
-            }
-        )
-    return rows
 
 
 def best_ms(fn, repeat: int) -> float:
