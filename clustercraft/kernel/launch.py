@@ -37,12 +37,18 @@ def place(recommendation: Any, profile: dict[str, Any] | None) -> None:
     the server's default, a local cluster). When one worker does not fit the profile, its
     ``request`` is None (it cannot be launched there) and a warning says why."""
     if profile is None:
-        recommendation.request = {
+        request = {
             "n_workers": recommendation.n_workers,
             "threads_per_worker": recommendation.threads_per_worker,
             "memory_limit": recommendation.memory_limit,
         }
         recommendation.code = local_cluster_code(recommendation)
+        refusal = beyond_limits(request, read_profiles()[:1])
+        if refusal:
+            recommendation.request = None
+            recommendation.warnings.append(f"The Jupyter server would refuse it: {refusal}.")
+        else:
+            recommendation.request = request
         return
     try:
         request = profile_request(profile, recommendation)
@@ -53,6 +59,23 @@ def place(recommendation: Any, profile: dict[str, Any] | None) -> None:
     recommendation.request = request
     recommendation.code = profile_code(profile, recommendation)
     recommendation.rationale += "\n" + _profile_line(profile, request)
+
+
+def beyond_limits(request: dict[str, Any], profiles: list[dict[str, Any]]) -> str | None:
+    """What in ``request`` the server's default profile (``profiles[:1]``) would refuse."""
+    for field in profiles[0].get("fields", []) if profiles else []:
+        value = request.get(field.get("name"))
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            continue
+        shown = format_bytes if field.get("type") == "memory" else str
+        maximum, minimum = field.get("maximum"), field.get("minimum")
+        if maximum is not None and value > maximum:
+            return (
+                f"{field['name']} is {shown(value)}, and at most {shown(maximum)} may be asked for"
+            )
+        if minimum is not None and value < minimum:
+            return f"{field['name']} is {shown(value)}, and at least {shown(minimum)} is needed"
+    return None
 
 
 def _profile_line(profile: dict[str, Any], request: dict[str, Any]) -> str:

@@ -156,3 +156,27 @@ def test_profile_partitions_on_a_profile(runtime, monkeypatch) -> None:
     assert recommendation.request == profile_request(SHOWN["gateway"], recommendation)
     assert recommendation.code == profile_code(SHOWN["gateway"], recommendation)
     assert report.to_dict()["recommendation"]["request"]["profile"] == "gateway"
+
+
+def test_a_recommendation_the_server_would_refuse_cannot_be_launched(tmp_path, monkeypatch):
+    """Beyond the default profile's limits: no request (Launch is disabled) and the reason."""
+    import json
+
+    from clustercraft.kernel.launch import place
+    from clustercraft.kernel.sizing import Recommendation
+    from clustercraft.runtime import PROFILES_FILE, RUNTIME_ENV
+
+    profile = {
+        "name": "local",
+        "kind": "local",
+        "fields": [{"name": "n_workers", "type": "integer", "default": 2, "maximum": 8}],
+    }
+    (tmp_path / PROFILES_FILE).write_text(json.dumps([profile]))
+    monkeypatch.setenv(RUNTIME_ENV, str(tmp_path))
+    fits = Recommendation(8, 1, 2**30, "", 2.0, 2**29)
+    place(fits, None)
+    assert fits.request == {"n_workers": 8, "threads_per_worker": 1, "memory_limit": 2**30}
+    too_many = Recommendation(9, 1, 2**30, "", 2.0, 2**29)
+    place(too_many, None)
+    assert too_many.request is None
+    assert "n_workers is 9, and at most 8 may be asked for" in too_many.warnings[-1]

@@ -251,3 +251,31 @@ describe('job-queue clusters', () => {
     expect(line.textContent).toContain('1 pending in queue debug');
   });
 });
+
+describe('actions follow where a cluster comes from', () => {
+  it('offers Forget for a scheduler adopted by address, and no Scale or report', () => {
+    const { model, panel, executed } = setUp();
+    model.applyEvent({
+      type: 'snapshot',
+      clusters: [cluster('a', { origin: 'address' } as any)]
+    });
+    const node = panel.card('a')!.node;
+    expect(buttons(node)).toEqual([
+      'Insert client code',
+      'Copy address',
+      'Forget',
+      'Shut down'
+    ]);
+    model.applyEvent({
+      type: 'cluster',
+      cluster: cluster('b', { origin: 'kernel' } as any)
+    });
+    expect(buttons(panel.card('b')!.node)).toEqual([
+      'Scale',
+      'Insert client code',
+      'Copy address',
+      'Shut down'
+    ]);
+    expect(executed).toEqual([]);
+  });
+});

@@ -285,6 +285,55 @@ async function peakReportModel(attributes: any) {
 }
 
 describe('PeakReport widget', () => {
+  it('launches once however often it is clicked, and asks before launching another', async () => {
+    const model = await peakReportModel({ report: REPORT, code: '' });
+    let finish: (cluster: any) => void = () => undefined;
+    const launchClusterFake = jest.fn(
+      () => new Promise<any>(resolve => (finish = resolve))
+    );
+    const confirm = jest.fn(async () => false);
+    const View = peakReportView(
+      defaultServices({ launchCluster: launchClusterFake, confirm })
+    );
+    const view = new View({ model } as any);
+    view.render();
+    const [launch] = Array.from(view.el.querySelectorAll('button'));
+    const status = view.el.querySelector(
+      '[role=status]:last-child'
+    ) as HTMLElement;
+    const recommendation = REPORT.recommendation!;
+    const first = view.launch(recommendation, launch, status);
+    expect(launch.disabled).toBe(true);
+    expect(await view.launch(recommendation, launch, status)).toBeNull();
+    finish({ ...cluster('c1'), scheduler_address: 'tcp://127.0.0.1:1' });
+    await first;
+    expect(launchClusterFake).toHaveBeenCalledTimes(1);
+    // After it, a click asks first; declined, nothing starts.
+    expect(await view.launch(recommendation, launch, status)).toBeNull();
+    expect(confirm).toHaveBeenCalledTimes(1);
+    expect(launchClusterFake).toHaveBeenCalledTimes(1);
+  });
+
+  it('is disabled, saying why, when the server would refuse the recommendation', async () => {
+    const model = await peakReportModel({
+      report: {
+        ...REPORT,
+        recommendation: { ...REPORT.recommendation!, request: null }
+      },
+      code: ''
+    });
+    const View = peakReportView(defaultServices());
+    const view = new View({ model } as any);
+    view.render();
+    const [launch] = Array.from(view.el.querySelectorAll('button'));
+    expect(launch.disabled).toBe(true);
+    expect(launch.title).toContain('would refuse');
+    const reason = view.el.querySelector(
+      `#${launch.getAttribute('aria-describedby')}`
+    )!;
+    expect(reason.textContent).toContain('would refuse');
+  });
+
   it('shows live figures while measuring, then the report, chart and buttons', async () => {
     const model = await peakReportModel({
       live: { running: true, current: GiB, peak: 2 * GiB, elapsed: 0.4 }

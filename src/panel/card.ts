@@ -34,6 +34,8 @@ interface IAction {
   /** Shown only for clusters that are (not) lost. */
   whenLost: boolean;
   title: string;
+  /** Shown only for clusters from these origins (all when absent). */
+  origins?: string[];
 }
 
 export class ClusterCard extends Widget {
@@ -87,6 +89,7 @@ export class ClusterCard extends Widget {
         label: trans.__('Scale'),
         command: CommandIDs.scaleCluster,
         whenLost: false,
+        origins: ['panel', 'kernel'], // a scheduler started elsewhere is scaled there
         title: trans.__('Set the number of workers, or make it adaptive')
       },
       {
@@ -105,9 +108,17 @@ export class ClusterCard extends Widget {
         label: trans.__('Record report'),
         command: CommandIDs.performanceReport,
         whenLost: false,
+        origins: ['panel'],
         title: trans.__(
           'Record a performance report of what runs until Stop report'
         )
+      },
+      {
+        label: trans.__('Forget'),
+        command: CommandIDs.forgetCluster,
+        whenLost: false,
+        origins: ['address'],
+        title: trans.__('Stop listing this scheduler; it keeps running')
       },
       {
         label: trans.__('Shut down'),
@@ -185,8 +196,11 @@ export class ClusterCard extends Widget {
       this.node.setAttribute(STATUS_ATTRIBUTE, cluster.status);
       const lost = cluster.status === 'lost';
       this.toggleClass(CLASS.lost, lost);
+      const origin = cluster.origin ?? 'panel';
       for (const { button, action } of this._buttons) {
-        button.hidden = action.whenLost !== lost;
+        button.hidden =
+          action.whenLost !== lost ||
+          (!!action.origins && !action.origins.includes(origin));
       }
     }
     const recording = !!cluster.recording;

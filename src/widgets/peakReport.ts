@@ -126,6 +126,9 @@ export class PeakReportModel extends ClusterCraftModel {
 const DEFAULT_SERVICES = defaultServices();
 
 export class PeakReportView extends DOMWidgetView {
+  /** The cluster this report launched, if any: another launch asks first. */
+  private _launched: string | null = null;
+
   model!: PeakReportModel;
 
   /** JupyterLab's services; `peakReportView(services)` supplies the real ones. */
@@ -286,6 +289,7 @@ export class PeakReportView extends DOMWidgetView {
     const actions = document.createElement('div');
     actions.className = CLASS.actions;
     const status = document.createElement('span');
+    status.id = `jp-ClusterCraft-launchStatus-${Private.nextId()}`;
     status.className = CLASS.status;
     status.setAttribute('role', 'status');
     status.setAttribute('aria-live', 'polite');
@@ -294,11 +298,18 @@ export class PeakReportView extends DOMWidgetView {
       () => this.launch(recommendation, launch, status)
     );
     if (launchRequest(recommendation) === null) {
+      // The kernel found the server would refuse it; the warnings say why.
       launch.disabled = true;
-      launch.title = this.services.trans.__(
-        'One worker does not fit cluster profile %1 (see the warnings).',
-        recommendation.profile ?? ''
-      );
+      launch.title = recommendation.profile
+        ? this.services.trans.__(
+            'One worker does not fit cluster profile %1 (see the warnings).',
+            recommendation.profile
+          )
+        : this.services.trans.__(
+            'The Jupyter server would refuse this cluster (see the warnings).'
+          );
+      launch.setAttribute('aria-describedby', status.id);
+      status.textContent = launch.title;
     }
     const copy = this.button(this.services.trans.__('Copy as code'), () => {
       this.services.copyToClipboard(this.model.get('code'));
@@ -324,7 +335,21 @@ export class PeakReportView extends DOMWidgetView {
     status: HTMLElement
   ): Promise<ICluster | null> {
     const spec = launchRequest(recommendation);
-    if (spec === null) {
+    if (spec === null || button.disabled) {
+      return null; // refused, or a launch is on its way: a second click does nothing
+    }
+    const trans = this.services.trans;
+    if (
+      this._launched &&
+      !(await this.services.confirm(
+        trans.__('Launch another cluster?'),
+        trans.__(
+          '%1 was launched from this report and is running. Start another one like it?',
+          this._launched
+        ),
+        trans.__('Launch another')
+      ))
+    ) {
       return null;
     }
     button.disabled = true;
@@ -338,6 +363,7 @@ export class PeakReportView extends DOMWidgetView {
           spec.n_workers
         );
       });
+      this._launched = cluster.name;
       this.services.showClusters();
       const inserted = this.services.insertCellBelow(
         this.el,
@@ -375,4 +401,11 @@ export function peakReportView(
       return services;
     }
   };
+}
+
+namespace Private {
+  let counter = 0;
+  export function nextId(): number {
+    return counter++;
+  }
 }

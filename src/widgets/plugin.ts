@@ -7,7 +7,7 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { IJupyterWidgetRegistry } from '@jupyter-widgets/base';
-import { Clipboard } from '@jupyterlab/apputils';
+import { Clipboard, Dialog, showDialog } from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
@@ -53,14 +53,26 @@ export const widgetsPlugin: JupyterFrontEndPlugin<void> = {
     panel: IClusterCraftPanel | null,
     translator: ITranslator | null
   ): void => {
+    const trans = (translator ?? nullTranslator).load('clustercraft');
     const services = defaultServices({
       ...(model && {
         launchCluster: (request, progress) => model.launch(request, progress)
       }),
-      trans: (translator ?? nullTranslator).load('clustercraft'),
+      trans,
       insertCellBelow: (node, code) => insertCellBelow(notebooks, node, code),
       copyToClipboard: text => Clipboard.copyToSystem(text),
-      showClusters: () => panel?.reveal()
+      showClusters: () => panel?.reveal(),
+      confirm: async (title, body, accept) =>
+        (
+          await showDialog({
+            title,
+            body,
+            buttons: [
+              Dialog.cancelButton({ label: trans.__('Cancel') }),
+              Dialog.okButton({ label: accept })
+            ]
+          })
+        ).button.accept
     });
     registry.registerWidget({
       name: MODULE_NAME,

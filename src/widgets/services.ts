@@ -18,6 +18,8 @@ export interface IWidgetServices {
   copyToClipboard(text: string): void;
   /** Reveal the "Dask clusters" panel. */
   showClusters(): void;
+  /** Ask the user a yes-or-no question; resolves to their answer. */
+  confirm(title: string, body: string, accept: string): Promise<boolean>;
 }
 
 export function defaultServices(
@@ -30,6 +32,7 @@ export function defaultServices(
     insertCellBelow: () => false,
     copyToClipboard: text => void navigator.clipboard?.writeText(text),
     showClusters: () => undefined,
+    confirm: async () => true,
     ...overrides
   };
 }
