@@ -80,10 +80,10 @@ lint: test-env
 # started here and stopped afterwards, also when tests fail; one already running is left so.
 # Once SLURM is up, its tests must not skip (CLUSTERCRAFT_REQUIRE_SLURM). The Dask Gateway
 # server is a pytest fixture (clustercraft/tests/queues.py).
-WITH_SLURM = slurm=0; scripts/slurm.sh start --lease $$$$ || slurm=$$?; \
+WITH_SLURM = slurm=0; $(CURDIR)/scripts/slurm.sh start --lease $$$$ || slurm=$$?; \
 	if [ $$slurm != 2 ]; then \
 		export CLUSTERCRAFT_REQUIRE_SLURM=1; \
-		trap 'scripts/slurm.sh stop --lease $$$$' EXIT; \
+		trap '$(CURDIR)/scripts/slurm.sh stop --lease $$$$' EXIT; \
 	fi
 
 pytest: test-env
