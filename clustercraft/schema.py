@@ -31,6 +31,8 @@ WORKER_ROW_FIELDS: dict[str, str] = {
     # Job-queue workers: the job that runs the worker and its state in the queue.
     "job_id": "string",
     "job_state": "string",
+    # Whether the worker started a task since it started or since "Reset peaks" (WorkerPeak).
+    "ran_tasks": "bool_",
 }
 
 
@@ -67,6 +69,8 @@ def worker_row(
         "last_seen": float(info.get("last_seen") or 0.0),
         "job_id": job[0],
         "job_state": job[1],
+        # None where the worker does not run WorkerPeak: nothing is known of its tasks.
+        "ran_tasks": None if metrics.get("ran_tasks") is None else bool(metrics["ran_tasks"]),
     }
 
 

@@ -8,6 +8,8 @@ the worker reports the highest RSS its system monitor sampled (every 0.5 s by de
 instead, and says so: ``memory_peak_method`` is ``"sampled"`` rather than ``"hwm"``.
 
 Workers in threads (``processes=False``) share one process, so they share its peak.
+``ran_tasks`` says whether the worker started a task since it started or since the reset, so
+that an idle worker's peak is never taken for a run's.
 Memory restarts are the nanny's ``worker-restart-memory`` events on the scheduler.
 """
 
@@ -27,6 +29,7 @@ from clustercraft.kernel.meter import read_status, reset_hwm
 PLUGIN_NAME = "clustercraft-worker-peak"
 PEAK_METRIC = "memory_peak"
 METHOD_METRIC = "memory_peak_method"
+RAN_METRIC = "ran_tasks"  # whether a task started here since the start or the last reset
 RESET_OP = "clustercraft_reset_peak"  # a worker handler the plugin adds
 MEMORY_RESTART_TOPIC = "worker-restart-memory"
 
@@ -45,14 +48,21 @@ class WorkerPeak(WorkerPlugin):
         except (OSError, KeyError):
             self.method = "sampled"
         self._start_sampling()
+        self.ran = False
         worker.metrics[PEAK_METRIC] = self.peak
+        worker.metrics[RAN_METRIC] = lambda _worker: self.ran
         worker.metrics[METHOD_METRIC] = lambda _worker: self.method
         worker.handlers[RESET_OP] = self.reset
 
     def teardown(self, worker: Any) -> None:
         worker.metrics.pop(PEAK_METRIC, None)
         worker.metrics.pop(METHOD_METRIC, None)
+        worker.metrics.pop(RAN_METRIC, None)
         worker.handlers.pop(RESET_OP, None)
+
+    def transition(self, key: Any, start: str, finish: str, *args: Any, **kwargs: Any) -> None:
+        if finish == "executing":  # a peak of an idle worker says nothing about a run
+            self.ran = True
 
     def peak(self, _worker: Any = None) -> int:
         if self.method == "hwm":
@@ -69,6 +79,7 @@ class WorkerPeak(WorkerPlugin):
         """Start a new peak from the current RSS; the scheduler hears of it at once."""
         self.method = "hwm" if reset_hwm() is not None else "sampled"
         self._start_sampling()
+        self.ran = False
         with contextlib.suppress(Exception):  # a closing worker: its next beat never comes
             await self.worker.heartbeat()
         return self.peak()

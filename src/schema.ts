@@ -23,6 +23,8 @@ export interface IWorkerRow {
   /** Job-queue workers: the job that runs the worker, and its state in the queue. */
   job_id: string | null;
   job_state: string | null;
+  /** Whether it started a task since it started or since "Reset peaks"; null: unknown. */
+  ran_tasks: boolean | null;
 }
 
 /** "closed": a kernel's ClusterInfo after its client or cluster closed (no workers, final). */
@@ -120,7 +122,8 @@ export const WORKER_FIELDS: (keyof IWorkerRow)[] = [
   'dashboard',
   'last_seen',
   'job_id',
-  'job_state'
+  'job_state',
+  'ran_tasks'
 ];
 
 /**

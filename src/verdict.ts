@@ -34,8 +34,9 @@ export const FINE_RANGE: [number, number] = [0.4, 0.8];
 export const RIGHT_FRACTION = 0.6;
 
 /**
- * The verdict on a cluster's run, or null while no worker reports a peak and
- * none was restarted. Failed on any memory restart; else fine with the peak at
+ * The verdict on a cluster's run, or null while no worker reports a peak or
+ * none has started a task (an idle worker's peak is no run's), and none was
+ * restarted. Failed on any memory restart; else fine with the peak at
  * 40-80 % of the limit, oversized below, at risk above.
  */
 export function verdict(
@@ -52,7 +53,9 @@ export function verdict(
       limit = row.memory_limit;
     }
   }
-  if (!peak && !restarts) {
+  const workers = cluster.workers ?? [];
+  const idle = workers.length > 0 && workers.every(w => w.ran_tasks === false);
+  if (!restarts && (!peak || idle)) {
     return null;
   }
   const fraction = limit ? peak / limit : null;

@@ -391,14 +391,16 @@ def verdict(cluster: dict) -> dict | None:
     ``memory_restarts``): the largest worker peak against its limit, and the right limit.
 
     Levels: failed on any memory restart; else fine with the peak at 40-80 % of the limit,
-    oversized below, at risk above. None while no worker reports a peak and none restarted.
+    oversized below, at risk above. None while no worker reports a peak and none restarted,
+    and while no worker has started a task (an idle worker's peak is no run's).
     src/verdict.ts words the same verdict for the browser; keep the two in step.
     """
     restarts = int(cluster.get("memory_restarts") or 0)
     rows = cluster.get("workers") or []
     top = max(rows, key=lambda r: (r.get("memory_peak") or 0, r["memory_limit"]), default={})
     peak, limit = top.get("memory_peak") or 0, top.get("memory_limit") or 0
-    if not peak and not restarts:
+    idle = bool(rows) and all(row.get("ran_tasks") is False for row in rows)
+    if not restarts and (not peak or idle):
         return None
     fraction = peak / limit if limit else None
     if restarts:

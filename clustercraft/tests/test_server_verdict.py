@@ -50,7 +50,12 @@ async def reset_peaks(clusters, cluster_id: str) -> dict:
 
 async def test_a_task_at_60_percent_of_the_limit_is_fine_to_the_byte(clusters):
     created = await clusters.create(n_workers=1, threads_per_worker=1, memory_limit=LIMIT)
-    cluster = await clusters.wait_for(created["id"], lambda c: c["status"] == "running")
+    cluster = await clusters.wait_for(
+        created["id"], lambda c: c["status"] == "running" and c["workers"][0]["memory_peak"]
+    )
+    # An idle worker has a peak (its own start), but no run to judge: no verdict yet.
+    assert cluster["workers"][0]["ran_tasks"] is False
+    assert verdict(cluster) is None
     async with clusters.client(cluster, asynchronous=True) as client:
         before, truth = await client.submit(spike_to, int(0.6 * LIMIT), pure=False)
     assert truth - before > 50 * MiB  # the spike, not the worker's start, makes the peak
@@ -59,6 +64,7 @@ async def test_a_task_at_60_percent_of_the_limit_is_fine_to_the_byte(clusters):
         created["id"], lambda c: c["workers"][0]["memory_peak"] >= truth - tolerance(truth), 10
     )
     row = cluster["workers"][0]
+    assert row["ran_tasks"] is True
     assert abs(row["memory_peak"] - truth) <= tolerance(truth), (row["memory_peak"], truth)
     assert cluster["memory_restarts"] == 0
     assert cluster["memory_peak_method"] == "hwm"
@@ -72,6 +78,7 @@ async def test_a_task_at_60_percent_of_the_limit_is_fine_to_the_byte(clusters):
     # Reset peaks: the worker's peak starts again from what it holds now.
     cluster = await reset_peaks(clusters, created["id"])
     assert cluster["workers"][0]["memory_peak"] < truth - 50 * MiB
+    assert cluster["workers"][0]["ran_tasks"] is False and verdict(cluster) is None
 
 
 async def test_a_task_over_the_limit_counts_a_memory_restart_and_fails(clusters, tmp_path):
@@ -95,4 +102,4 @@ async def test_a_task_over_the_limit_counts_a_memory_restart_and_fails(clusters,
 
     cluster = await reset_peaks(clusters, created["id"])
     assert cluster["memory_restarts"] == 0
-    assert verdict(cluster)["level"] != "failed"
+    assert verdict(cluster) is None  # afresh: no restart, and nothing has run since

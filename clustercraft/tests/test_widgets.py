@@ -128,6 +128,7 @@ def test_cluster_info_rows_carry_each_workers_peak_and_reset_peaks_resets_it(cli
     try:
         # These workers are threads of this process, so their peak is this process's.
         widget._on_frontend_msg(widget, {"type": "reset_peaks"}, [])
+        client.submit(int, 1).result()  # a run: the verdict speaks only once a task started
         block = np.ones(200 * MiB // 8)
         truth = read_status()["VmRSS"]
         del block

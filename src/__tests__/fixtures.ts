@@ -24,6 +24,7 @@ export function worker(
     last_seen: 1000,
     job_id: null,
     job_state: null,
+    ran_tasks: true,
     ...extra
   };
 }

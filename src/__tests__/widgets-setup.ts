@@ -27,11 +27,13 @@ export function workerRowsIPC(rows: IWorkerRow[]): Uint8Array {
     const values = rows.map(row => row[field]);
     columns[field] = STRING_FIELDS.has(field)
       ? arrow.vectorFromArray(values, new arrow.Utf8())
-      : FLOAT_FIELDS.has(field)
-        ? arrow.makeVector(Float64Array.from(values as number[]))
-        : arrow.makeVector(
-            BigInt64Array.from(values as number[], v => BigInt(v))
-          );
+      : field === 'ran_tasks'
+        ? arrow.vectorFromArray(values, new arrow.Bool())
+        : FLOAT_FIELDS.has(field)
+          ? arrow.makeVector(Float64Array.from(values as number[]))
+          : arrow.makeVector(
+              BigInt64Array.from(values as number[], v => BigInt(v))
+            );
   }
   return arrow.tableToIPC(new arrow.Table(columns), 'stream');
 }

@@ -2,7 +2,7 @@
  * Decoding of the Arrow IPC streams the kernel (pyarrow) and the server send:
  * worker rows and memory timelines.
  */
-import { tableFromIPC, Vector } from 'apache-arrow';
+import { DataType, tableFromIPC, Vector } from 'apache-arrow';
 
 import { IWorkerRow } from '../schema';
 
@@ -41,13 +41,17 @@ function columnValues(vector: Vector): ColumnValues {
   if (values instanceof BigInt64Array || values instanceof BigUint64Array) {
     return Float64Array.from(values as ArrayLike<bigint>, Number);
   }
-  if (ArrayBuffer.isView(values) && vector.nullCount === 0) {
+  if (
+    ArrayBuffer.isView(values) &&
+    vector.nullCount === 0 &&
+    !DataType.isBool(vector.type)
+  ) {
     return values as ArrayLike<number>;
   }
   // Strings, booleans and nullable numbers: honour the validity bitmap.
   const out = new Array<any>(vector.length);
   for (let i = 0; i < vector.length; i++) {
-    out[i] = vector.isValid(i) ? values[i] : null;
+    out[i] = vector.isValid(i) ? vector.get(i) : null;
   }
   return out;
 }

@@ -104,6 +104,25 @@ export function svg<K extends keyof SVGElementTagNameMap>(
   return element;
 }
 
+/** An `<svg role="img">` labelled (and titled) with what it shows and its limit line. */
+function chartRoot(
+  className: string,
+  size: IChartSize,
+  label: string,
+  limitLabel: string
+): SVGSVGElement {
+  const root = svg('svg', {
+    class: className,
+    width: size.width,
+    height: size.height,
+    viewBox: `0 0 ${size.width} ${size.height}`,
+    role: 'img',
+    'aria-label': limitLabel ? `${label}; ${limitLabel}` : label
+  });
+  svg('title', {}, root).textContent = root.getAttribute('aria-label');
+  return root;
+}
+
 /** The chart as an `<svg role="img">` whose label says what it shows. */
 export function peakChart(
   data: IPeakChartData,
@@ -121,15 +140,7 @@ export function peakChart(
     data.limit !== null
       ? trans.__('recommended memory limit %1', formatBytes(data.limit))
       : '';
-  const root = svg('svg', {
-    class: CLASS.chart,
-    width: size.width,
-    height: size.height,
-    viewBox: `0 0 ${size.width} ${size.height}`,
-    role: 'img',
-    'aria-label': limitLabel ? `${label}; ${limitLabel}` : label
-  });
-  svg('title', {}, root).textContent = root.getAttribute('aria-label');
+  const root = chartRoot(CLASS.chart, size, label, limitLabel);
 
   const right = size.width - MARGIN.right;
   const level = (value: number, cls: string, text: string) => {
@@ -234,15 +245,12 @@ export function profileChart(
     data.limit !== null
       ? trans.__('memory limit %1', formatBytes(data.limit))
       : '';
-  const root = svg('svg', {
-    class: `${CLASS.chart} ${PROFILE_CLASS.chart}`,
-    width: size.width,
-    height: size.height,
-    viewBox: `0 0 ${size.width} ${size.height}`,
-    role: 'img',
-    'aria-label': limitLabel ? `${label}; ${limitLabel}` : label
-  });
-  svg('title', {}, root).textContent = root.getAttribute('aria-label');
+  const root = chartRoot(
+    `${CLASS.chart} ${PROFILE_CLASS.chart}`,
+    size,
+    label,
+    limitLabel
+  );
   if (data.limit !== null) {
     const at = y(data.limit).toFixed(1);
     svg(

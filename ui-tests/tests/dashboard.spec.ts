@@ -1,9 +1,9 @@
 import { expect, test } from '@jupyterlab/galata';
 import type { APIRequestContext } from '@playwright/test';
 import * as path from 'path';
+import { DOCS } from './docs';
 
 const API = '/clustercraft/clusters';
-const DOCS = path.resolve(__dirname, '..', '..', 'docs');
 
 async function runningCluster(request: APIRequestContext): Promise<any> {
   const response = await request.post(API, {

@@ -1,9 +1,9 @@
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { APIRequestContext, Locator } from '@playwright/test';
 import * as path from 'path';
+import { DOCS } from './docs';
 
 const API = '/clustercraft/clusters';
-const DOCS = path.resolve(__dirname, '..', '..', 'docs');
 
 // One Jupyter server serves every test: run them in order and clean up after each.
 test.describe.configure({ mode: 'serial' });
@@ -347,25 +347,37 @@ test('the connection message is readable in the dark theme', async ({
   }
 });
 
-test('the card gives the verdict on the run; Reset peaks starts afresh', async ({
+test('the card gives the verdict once a task has run; Reset peaks starts afresh', async ({
   page,
   request
 }) => {
+  await page.notebook.createNew('verdict.ipynb');
   const panel = await openPanel(page);
   const { card } = await launch(panel, request);
   const verdict = card.locator('.jp-ClusterCraft-verdict');
-  // Peaks come with the workers' heartbeats, within a second or so.
+  // Peaks come with the workers' heartbeats, but an idle worker's peak is no
+  // run's: no verdict until a task runs.
+  await expect
+    .poll(async () => (await listClusters(request))[0].workers[0]?.memory_peak)
+    .toBeGreaterThan(0);
+  await expect(verdict).toBeHidden();
+  await card.getByRole('button', { name: 'Insert client code' }).click();
+  await expect.poll(() => page.notebook.getCellCount()).toBe(2);
+  await page.notebook.runCell(1, true);
+  await page.notebook.addCell('code', 'client.submit(sum, [1, 2]).result()');
+  await page.notebook.runCell(2, true);
   await expect(verdict).toContainText(
     /^Largest worker peak .+ % of its .+ limit; 0 restarts — .+ would be right/,
     { timeout: 30000 }
   );
   const [cluster] = await listClusters(request);
   expect(cluster.memory_restarts).toBe(0);
+  expect(cluster.workers.some((w: any) => w.ran_tasks)).toBe(true);
   for (const worker of cluster.workers) {
     expect(worker.memory_peak).toBeGreaterThanOrEqual(worker.memory);
   }
   await card.getByRole('button', { name: 'Reset peaks' }).click();
-  await expect(verdict).toContainText('0 restarts');
+  await expect(verdict).toBeHidden(); // afresh: nothing has run since
 });
 
 test('Scale to 3 shows 3 rows', async ({ page, request }) => {

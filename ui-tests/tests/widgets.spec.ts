@@ -1,9 +1,9 @@
 import { expect, test } from '@jupyterlab/galata';
 import type { APIRequestContext } from '@playwright/test';
 import * as path from 'path';
+import { DOCS } from './docs';
 
 const API = '/clustercraft/clusters';
-const DOCS = path.resolve(__dirname, '..', '..', 'docs');
 
 test.describe.configure({ mode: 'serial' });
 
@@ -47,7 +47,9 @@ test('a Client shows a live worker table; %%peakmem shows a chart and launches i
     await expect(
       info.getByRole('columnheader', { name: 'Peak', exact: true })
     ).toHaveCount(1);
-    // Each worker's peak arrives with its heartbeat; then the verdict shows.
+    // Each worker's peak arrives with its heartbeat; the verdict shows once a
+    // task has run (an idle worker's peak is no run's).
+    await runNewCell(page, 'client.submit(sum, [1, 2]).result()');
     await expect(info.locator('.jp-ClusterCraft-verdict')).toContainText(
       /^Largest worker peak .+; 0 restarts — /,
       { timeout: 30000 }
