@@ -472,12 +472,23 @@ test('screenshots at the default width, 400 px and wide, in light and dark theme
   page,
   request
 }) => {
+  await page.notebook.createNew('screenshots.ipynb');
   const panel = await openPanel(page);
-  await launch(panel, request);
-  // Let memory, CPU and peak readings arrive from the heartbeats.
-  await expect(panel.locator('.jp-ClusterCraft-verdict')).toBeVisible({
-    timeout: 30000
-  });
+  const { card } = await launch(panel, request);
+  // A run for the verdict to judge: a task that holds 600 MiB for a moment.
+  await card.getByRole('button', { name: 'Insert client code' }).click();
+  await expect.poll(() => page.notebook.getCellCount()).toBe(2);
+  await page.notebook.runCell(1, true);
+  await page.notebook.addCell(
+    'code',
+    'client.submit(lambda: len(b"x" * (600 * 2**20)), pure=False).result()'
+  );
+  await page.notebook.runCell(2, true);
+  await expect(panel.locator('.jp-ClusterCraft-verdict')).toContainText(
+    '— fine;',
+    { timeout: 30000 }
+  );
+  // Let memory and CPU readings settle from the heartbeats.
   await page.waitForTimeout(2000);
   const shots: [string, number | null][] = [
     ['panel', null],
