@@ -1,7 +1,7 @@
 """Arrow IPC encoding of what the inline widgets send: worker-row deltas and memory timelines.
 
 Worker rows use the one schema in ``clustercraft.schema`` (the panel's REST route sends the
-same stream), so the browser decodes both with the same code (src/arrow.ts).
+same stream), so the browser decodes both with the same code (src/widgets/arrow.ts).
 """
 
 from __future__ import annotations

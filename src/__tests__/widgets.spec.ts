@@ -246,6 +246,31 @@ describe('chart scales', () => {
       chart.querySelector('.jp-ClusterCraft-peakChart-limit')
     ).not.toBeNull();
   });
+
+  it('keeps the labels of a peak at the baseline apart, in order', () => {
+    const chart = peakChart({
+      timeline: { t: [0, 0], rss: [178, 178] },
+      baseline: 178,
+      peak: 178,
+      limit: 256,
+      duration: 0
+    });
+    const labels = Array.from(chart.querySelectorAll('text[dy]')).map(tag => ({
+      text: tag.textContent!.split(' ')[0],
+      y: Number(tag.getAttribute('y'))
+    }));
+    labels.sort((a, b) => a.y - b.y);
+    expect(labels.map(label => label.text)).toEqual([
+      'limit',
+      'baseline',
+      'peak'
+    ]);
+    for (let i = 1; i < labels.length; i++) {
+      expect(labels[i].y - labels[i - 1].y).toBeGreaterThanOrEqual(12);
+    }
+    const height = Number(chart.getAttribute('height'));
+    expect(labels[labels.length - 1].y).toBeLessThanOrEqual(height);
+  });
 });
 
 const REPORT: IPeakReport = {

@@ -123,6 +123,30 @@ function chartRoot(
   return root;
 }
 
+/** The least distance, in px, between two labels on the right of a chart. */
+const LABEL_GAP = 12;
+
+/**
+ * Move the labels at the right of a chart apart where they would overlap (a
+ * peak close to the baseline, a limit close to the peak), keeping their order.
+ */
+export function spreadLabels(root: SVGSVGElement, gap: number): void {
+  const tags = Array.from(
+    root.querySelectorAll<SVGTextElement>(`text.${CLASS.label}[dy]`)
+  )
+    .map(tag => ({ tag, y: Number(tag.getAttribute('y')) }))
+    .sort((a, b) => a.y - b.y);
+  for (let i = 1; i < tags.length; i++) {
+    tags[i].y = Math.max(tags[i].y, tags[i - 1].y + gap);
+  }
+  const bottom = Number(root.getAttribute('height')) - gap / 2;
+  const over = tags.length ? tags[tags.length - 1].y - bottom : 0;
+  for (const label of tags) {
+    const y = over > 0 ? label.y - over : label.y;
+    label.tag.setAttribute('y', y.toFixed(1));
+  }
+}
+
 /** The chart as an `<svg role="img">` whose label says what it shows. */
 export function peakChart(
   data: IPeakChartData,
@@ -193,6 +217,7 @@ export function peakChart(
     root
   );
   peakText.textContent = trans.__('peak %1', formatBytes(data.peak));
+  spreadLabels(root, LABEL_GAP);
 
   xAxisLabels(root, size, right, '0 s', formatSeconds(x.domain[1]));
   return root;

@@ -102,6 +102,18 @@ test('a Client shows a live worker table; %%peakmem shows a chart and launches i
     expect(code).toMatch(
       /^import clustercraft\nclient = clustercraft\.connect\("cluster-\d+"\)$/
     );
+    // Another click asks first; Cancel starts nothing.
+    await launch.click();
+    const dialog = page.locator('.jp-Dialog');
+    await expect(dialog).toContainText('Launch another cluster?');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await expect(dialog).toHaveCount(0);
+    expect(
+      (await request.get(API).then(r => r.json())).filter(
+        (cluster: any) =>
+          cluster.origin === 'panel' && !before.includes(cluster.id)
+      )
+    ).toHaveLength(1);
     // It connects, with the launched cluster's own TLS credentials.
     await page.notebook.runCell(reportCell + 1, true);
     await page.notebook.addCell(
@@ -113,6 +125,19 @@ test('a Client shows a live worker table; %%peakmem shows a chart and launches i
     expect((await page.notebook.getCellTextOutput(check))?.join('')).toMatch(
       /^True [1-9]\d*\n$/
     );
+
+    // A recommendation the server would refuse (more workers than it allows)
+    // cannot be launched, and says why.
+    await runNewCell(page, '%%peakmem --workers 500\nx = 1');
+    const refused = page.locator('.jp-ClusterCraft-peakReport').last();
+    const disabled = refused.getByRole('button', {
+      name: 'Launch recommended cluster'
+    });
+    await expect(disabled).toBeDisabled();
+    await expect(refused.getByRole('status').last()).toContainText(
+      'The Jupyter server would refuse this cluster'
+    );
+    await expect(refused).toContainText('at most');
   } finally {
     for (const id of await clusterIds(request)) {
       if (!before.includes(id)) {
