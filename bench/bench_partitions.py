@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from clustercraft.kernel.partitions import largest_partitions, partition_sizes
+from clustercraft.sizing.partitions import largest_partitions, partition_sizes
 
 
 def write_dataset(root: Path, partitions: int, seed: int = 0) -> int:

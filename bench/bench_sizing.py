@@ -51,7 +51,7 @@ import psutil
 from dask.utils import format_bytes
 
 import clustercraft
-from clustercraft.kernel.meter import read_status
+from clustercraft.sizing.meter import read_status
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "examples"))
@@ -192,7 +192,7 @@ def measure_in_this_process(how: str, name: str, path: str, label: str) -> None:
         result |= {"need": int(peak)}
         print(json.dumps([result]))
         return
-    from clustercraft.kernel.sizing import recommend
+    from clustercraft.sizing.recommend import recommend
 
     report = clustercraft.measure(dataset.fn, pixel)
     results = []

@@ -26,13 +26,13 @@ __all__ = [
 
 _LAZY = {
     "connect": "clustercraft.client",
-    "peak_memory": "clustercraft.kernel.peakmem",
-    "measure": "clustercraft.kernel.peakmem",
+    "peak_memory": "clustercraft.sizing.peakmem",
+    "measure": "clustercraft.sizing.peakmem",
     "ClusterInfo": "clustercraft.kernel.widgets",
-    "largest_partitions": "clustercraft.kernel.partitions",
-    "load_partition": "clustercraft.kernel.partitions",
-    "check_partitions": "clustercraft.kernel.check",
-    "profile_partitions": "clustercraft.kernel.profile",
+    "largest_partitions": "clustercraft.sizing.partitions",
+    "load_partition": "clustercraft.sizing.partitions",
+    "check_partitions": "clustercraft.sizing.check",
+    "profile_partitions": "clustercraft.sizing.profile",
     "publish_clusters": "clustercraft.kernel.discovery",
 }
 

@@ -1,7 +1,7 @@
 """WorkerPeak: every Dask worker reports its own peak memory in its heartbeat.
 
 A worker plugin, so local and remote workers work the same way: the worker reads its
-process's kernel high-water mark (``VmHWM``, see ``kernel/meter.py``) at each heartbeat,
+process's kernel high-water mark (``VmHWM``, see ``sizing/meter.py``) at each heartbeat,
 and the scheduler holds it in ``identity()["workers"][address]["metrics"]["memory_peak"]``,
 where ``schema.worker_row`` finds it. Where the mark cannot be read, or a reset did not take,
 the worker reports the highest RSS its system monitor sampled (every 0.5 s by default)
@@ -23,8 +23,8 @@ from typing import Any
 import cloudpickle
 from distributed.diagnostics.plugin import WorkerPlugin
 
-from clustercraft.kernel import meter
-from clustercraft.kernel.meter import read_status, reset_hwm
+from clustercraft.sizing import meter
+from clustercraft.sizing.meter import read_status, reset_hwm
 
 PLUGIN_NAME = "clustercraft-worker-peak"
 PEAK_METRIC = "memory_peak"

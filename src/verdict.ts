@@ -1,7 +1,7 @@
 /**
  * The verdict on a run: the largest worker peak against its memory limit, the
  * memory restarts, and the limit that would have been right. The card and the
- * inline widget both show it; clustercraft/kernel/sizing.py's `verdict` words
+ * inline widget both show it; clustercraft/sizing/recommend.py's `verdict` words
  * the same for the widget's text view (the two share test cases in
  * __tests__/data/verdicts.json).
  */

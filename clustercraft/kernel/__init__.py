@@ -1,5 +1,6 @@
-"""Kernel side: %%peakmem, the peak meter, inline widgets, partition helpers, and the
-kernel's clusters listed in the panel."""
+"""The kernel's glue (IPython and ipywidgets): the %%peakmem magics, display hooks and inline
+widgets, and the kernel's clusters listed in the panel. What they measure and recommend comes
+from the plain libraries in ``clustercraft.sizing``."""
 
 from __future__ import annotations
 

@@ -11,8 +11,8 @@ from IPython.display import display
 # (module, class) whose instances (and subclasses') show as a live ClusterInfo.
 CLUSTER_TYPES = (("distributed.client", "Client"), ("distributed.deploy.cluster", "Cluster"))
 REPORT_TYPES = (
-    ("clustercraft.kernel.report", "PeakReport"),
-    ("clustercraft.kernel.report", "ProfileReport"),
+    ("clustercraft.sizing.report", "PeakReport"),
+    ("clustercraft.sizing.report", "ProfileReport"),
 )
 
 # One live widget per client or cluster, so showing it twice does not start two updaters.

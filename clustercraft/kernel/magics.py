@@ -14,13 +14,19 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.display import display
 
+from ..sizing.inputs import CellInputs, cell_inputs
+from ..sizing.launch import find_profile
+from ..sizing.meter import PeakMeter
+from ..sizing.peakmem import size_peak
+from ..sizing.recommend import (
+    SizingOptions,
+    check_bytes,
+    check_count,
+    check_factor,
+    check_worker_base,
+)
+from ..sizing.report import PeakReport
 from .display import LiveReport, register_display_hooks
-from .inputs import CellInputs, cell_inputs
-from .launch import find_profile
-from .meter import PeakMeter
-from .peakmem import size_peak
-from .report import PeakReport
-from .sizing import SizingOptions, check_bytes, check_count, check_factor, check_worker_base
 
 LAST_REPORT = "_peakmem"  # user-namespace name of the latest report, even after an error
 

@@ -19,10 +19,10 @@ from traitlets import Bytes, Dict, Unicode
 
 from .. import __version__
 from ..schema import cluster_model, diff_rows, worker_rows
+from ..sizing.recommend import counted, verdict
+from ..sizing.render import render
 from ..worker_peak import MEMORY_RESTART_TOPIC, peak_method, plugin_registration, reset_message
 from .arrow import bound_timeline, encode_rows, encode_timeline
-from .render import render
-from .sizing import counted, verdict
 
 log = logging.getLogger("clustercraft")
 

@@ -9,7 +9,7 @@ import dask.dataframe as dd
 import numpy as np
 import pandas as pd
 
-from clustercraft.kernel.inputs import call_inputs, cell_inputs, find_inputs
+from clustercraft.sizing.inputs import call_inputs, cell_inputs, find_inputs
 
 
 def refuse(*args, **kwargs):

@@ -162,9 +162,9 @@ def test_a_recommendation_the_server_would_refuse_cannot_be_launched(tmp_path, m
     """Beyond the default profile's limits: no request (Launch is disabled) and the reason."""
     import json
 
-    from clustercraft.kernel.launch import place
-    from clustercraft.kernel.sizing import Recommendation
     from clustercraft.runtime import PROFILES_FILE, RUNTIME_ENV
+    from clustercraft.sizing.launch import place
+    from clustercraft.sizing.recommend import Recommendation
 
     profile = {
         "name": "local",

@@ -13,7 +13,7 @@ from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from jupyter_client.manager import start_new_kernel
 
-from clustercraft.kernel.report import PeakReport
+from clustercraft.sizing.report import PeakReport
 from clustercraft.tests.kernels import shutdown_kernel
 
 MiB = 2**20

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import clustercraft
-from clustercraft.kernel.meter import METHOD_ENV, PeakMeter, Timeline
+from clustercraft.sizing.meter import METHOD_ENV, PeakMeter, Timeline
 from clustercraft.tests.groundtruth import GiB, MiB, hold, in_thread, tolerance
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="VmHWM is Linux")

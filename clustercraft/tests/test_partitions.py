@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clustercraft.kernel.check import PartitionSizeWarning, check_partitions
-from clustercraft.kernel.partitions import largest_partitions, load_partition, partition_sizes
-from clustercraft.kernel.sizing import WORKER_BASE_RSS
+from clustercraft.sizing.check import PartitionSizeWarning, check_partitions
+from clustercraft.sizing.partitions import largest_partitions, load_partition, partition_sizes
+from clustercraft.sizing.recommend import WORKER_BASE_RSS
 
 ROWS_PER_FILE = [120, 900, 40, 310, 5, 660, 75, 220]  # uneven on purpose
 MiB, GiB = 2**20, 2**30
@@ -126,7 +126,7 @@ def test_row_filters_fall_back_to_counting(parquet_dir):
 def test_counting_without_parquet_matches_and_shows_progress(capsys):
     pdf = pd.concat([_frame(rows, i) for i, rows in enumerate(ROWS_PER_FILE)])
     ddf = dd.from_pandas(pdf, npartitions=5, sort=False)
-    import clustercraft.kernel.partitions as partitions
+    import clustercraft.sizing.partitions as partitions
 
     original, partitions.PROGRESS_AFTER = partitions.PROGRESS_AFTER, 0
     try:

@@ -14,8 +14,8 @@ import psutil
 import pytest
 
 import clustercraft
-from clustercraft.kernel.check import check_partitions
-from clustercraft.kernel.report import ProfileReport
+from clustercraft.sizing.check import check_partitions
+from clustercraft.sizing.report import ProfileReport
 from clustercraft.tests.groundtruth import MiB, hold, tolerance
 
 ROWS = [100, 700, 300, 1000, 50]  # one partition each, uneven

@@ -7,10 +7,10 @@ import ast
 
 import pytest
 
-from clustercraft.kernel.sizing import Recommendation
 from clustercraft.profiles import profile_code, profile_request
 from clustercraft.server.profiles import build_profiles, local_profile
 from clustercraft.server.spec import validate_cluster_spec
+from clustercraft.sizing.recommend import Recommendation
 
 GiB = 2**30
 CONFIG = {

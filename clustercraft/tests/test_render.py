@@ -7,12 +7,12 @@ from importlib import resources
 
 import pandas as pd
 
-from clustercraft.kernel.check import PeakModel, check_partitions
-from clustercraft.kernel.partitions import PartitionTable
-from clustercraft.kernel.render import environment, render
-from clustercraft.kernel.report import PeakReport
-from clustercraft.kernel.sizing import recommend
 from clustercraft.kernel.widgets import worker_table_html
+from clustercraft.sizing.check import PeakModel, check_partitions
+from clustercraft.sizing.partitions import PartitionTable
+from clustercraft.sizing.recommend import recommend
+from clustercraft.sizing.render import environment, render
+from clustercraft.sizing.report import PeakReport
 
 EVIL = "<img src=x onerror=alert(1)>'\""
 MiB = 2**20
@@ -21,7 +21,7 @@ MiB = 2**20
 def test_every_template_is_in_the_package_and_compiles() -> None:
     shipped = {
         entry.name
-        for entry in resources.files("clustercraft.kernel").joinpath("templates").iterdir()
+        for entry in resources.files("clustercraft.sizing").joinpath("templates").iterdir()
     }
     assert {"peak_report.html.j2", "profile_report.html.j2", "worker_table.html.j2"} <= shipped
     env = environment()

@@ -7,7 +7,7 @@ import json
 import os
 import time
 
-from clustercraft.kernel.sizing import verdict
+from clustercraft.sizing.recommend import verdict
 from clustercraft.tests.groundtruth import MiB, tolerance
 
 LIMIT = 400 * MiB
@@ -21,7 +21,7 @@ def spike_to(target: int) -> tuple[int, int]:
     """
     import numpy as np
 
-    from clustercraft.kernel.meter import read_status
+    from clustercraft.sizing.meter import read_status
 
     before = read_status()["VmRSS"]
     block = np.ones((target - before) // 8)

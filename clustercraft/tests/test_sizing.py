@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from clustercraft.kernel import sizing
-from clustercraft.kernel.sizing import WORKER_BASE_RSS, readable_size, recommend
+from clustercraft.sizing import recommend as sizing
+from clustercraft.sizing.recommend import WORKER_BASE_RSS, readable_size, recommend
 
 MiB = 2**20
 GiB = 2**30
@@ -136,8 +136,8 @@ def test_verdict_of_the_issue_example() -> None:
 
 
 def test_counts_are_worded_in_the_singular_and_plural() -> None:
-    from clustercraft.kernel.report import cluster_line
-    from clustercraft.kernel.sizing import counted
+    from clustercraft.sizing.recommend import counted
+    from clustercraft.sizing.report import cluster_line
 
     assert [counted(n, "worker") for n in (0, 1, 2)] == ["0 workers", "1 worker", "2 workers"]
     assert counted(3, "process") == "3 processes"

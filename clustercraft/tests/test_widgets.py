@@ -11,10 +11,10 @@ import pytest
 from distributed import Client, LocalCluster
 
 from clustercraft.kernel.arrow import bound_timeline, decode_table, encode_rows, encode_timeline
-from clustercraft.kernel.meter import read_status
-from clustercraft.kernel.peakmem import peak_memory
 from clustercraft.kernel.widgets import ClusterInfo, PeakReportWidget
 from clustercraft.schema import COMPARED_FIELDS, WORKER_ROW_FIELDS, diff_rows, worker_rows
+from clustercraft.sizing.meter import read_status
+from clustercraft.sizing.peakmem import peak_memory
 from clustercraft.tests.groundtruth import MiB, tolerance
 from clustercraft.tests.kernels import shutdown_kernel
 

@@ -12,8 +12,8 @@ import pytest
 from distributed import Client, LocalCluster
 
 from clustercraft import worker_peak
-from clustercraft.kernel.sizing import verdict
 from clustercraft.schema import worker_rows
+from clustercraft.sizing.recommend import verdict
 from clustercraft.tests.groundtruth import MiB
 
 

@@ -31,7 +31,7 @@ export const CLASS = {
   status: 'jp-ClusterCraft-peakReport-status'
 };
 
-/** The recommendation of clustercraft/kernel/sizing.py. */
+/** The recommendation of clustercraft/sizing/recommend.py. */
 export interface IRecommendation {
   n_workers: number;
   threads_per_worker: number;

@@ -21,7 +21,7 @@ export const CLASS = {
 
 type Row = Record<string, string | number | null>;
 
-/** ProfileReport.to_dict() of clustercraft/kernel/report.py. */
+/** ProfileReport.to_dict() of clustercraft/sizing/report.py. */
 export interface IProfileReport {
   partitions: Row[];
   columns: string[];

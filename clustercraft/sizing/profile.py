@@ -32,8 +32,8 @@ from .partitions import (
     size_column,
     sorted_sizes,
 )
+from .recommend import SizingOptions, counted, size_cluster
 from .report import ProfileReport, plain
-from .sizing import SizingOptions, counted, size_cluster
 
 __all__ = ["profile_partitions"]
 
@@ -280,7 +280,7 @@ def _live_widget():
         from IPython import get_ipython
     except ImportError:
         return None
-    from .display import LiveReport, register_display_hooks, widgets_available
+    from ..kernel.display import LiveReport, register_display_hooks, widgets_available
 
     ipython = get_ipython()
     if ipython is None or not widgets_available(ipython):

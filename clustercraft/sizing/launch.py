@@ -14,7 +14,7 @@ from dask.utils import format_bytes
 
 from ..profiles import JOBQUEUE, profile_code, profile_kind, profile_request
 from ..runtime import read_profiles, runtime_dir
-from .sizing import counted
+from .recommend import counted
 
 
 def find_profile(name: str) -> dict[str, Any]:

@@ -38,7 +38,7 @@ FILTERS = {
 def environment() -> jinja2.Environment:
     """The one environment: every template is HTML (or inline SVG), so all are autoescaped."""
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("clustercraft.kernel", "templates"),
+        loader=jinja2.PackageLoader("clustercraft.sizing", "templates"),
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -26,8 +26,8 @@ from dask.utils import format_bytes, parse_bytes
 
 from .inputs import CellInputs, InputSize
 from .partitions import COLUMNS, current_client, partition_sizes, size_column
+from .recommend import WORKER_BASE_RSS
 from .render import Markup, render
-from .sizing import WORKER_BASE_RSS
 
 __all__ = ["PartitionCheck", "PartitionSizeWarning", "PeakModel", "check_partitions"]
 

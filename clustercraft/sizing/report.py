@@ -9,8 +9,8 @@ from typing import Any
 
 from dask.utils import format_bytes
 
+from .recommend import Recommendation, counted
 from .render import render, signed_bytes
-from .sizing import Recommendation, counted
 
 
 def cluster_line(recommendation: Recommendation) -> str:

@@ -16,8 +16,8 @@ from dask.utils import format_bytes
 from .inputs import CellInputs
 from .launch import place
 from .meter import PeakMeter
+from .recommend import WORKER_BASE_NOTE, WORKER_BASE_RSS, SizingOptions, recommend
 from .report import PeakReport, signed_bytes
-from .sizing import WORKER_BASE_NOTE, WORKER_BASE_RSS, SizingOptions, recommend
 
 __all__ = ["measure", "peak_memory", "size_peak"]
 
