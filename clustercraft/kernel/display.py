@@ -96,8 +96,15 @@ class LiveReport:
         return cls(PeakReportWidget())
 
     @classmethod
-    def profile(cls) -> LiveReport:
-        """A live ProfileReportWidget for ``profile_partitions``."""
+    def profile(cls) -> LiveReport | None:
+        """A live ProfileReportWidget for ``profile_partitions`` in a notebook (display hooks
+        registered, so the returned report is not shown a second time); None elsewhere."""
+        from IPython import get_ipython
+
+        ipython = get_ipython()
+        if ipython is None or not widgets_available(ipython):
+            return None
+        register_display_hooks(ipython)
         from .widgets import ProfileReportWidget
 
         return cls(ProfileReportWidget())

@@ -147,7 +147,7 @@ def profile_partitions(
     picks = sorted_sizes(sizes, column).head(int(n))
     sized = time.perf_counter()
 
-    live = _live_widget() if progress is True else None
+    live = _live_report() if progress is True else None
     report_progress = live.progress if live is not None else progress
     if report_progress is True:
         report_progress = _text_progress
@@ -273,17 +273,10 @@ def _recommend(report: ProfileReport, sizing: SizingOptions):
     )
 
 
-def _live_widget():
-    """A live ProfileReportWidget (a LiveReport) in a notebook (display hooks registered), else
-    None."""
+def _live_report():
+    """In a notebook, the kernel's live widget (the one way this library reaches IPython)."""
     try:
-        from IPython import get_ipython
-    except ImportError:
+        from ..kernel.display import LiveReport
+    except ImportError:  # no IPython: progress goes to stderr
         return None
-    from ..kernel.display import LiveReport, register_display_hooks, widgets_available
-
-    ipython = get_ipython()
-    if ipython is None or not widgets_available(ipython):
-        return None
-    register_display_hooks(ipython)  # so the returned report is not shown a second time
     return LiveReport.profile()
