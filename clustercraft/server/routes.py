@@ -1,4 +1,4 @@
-"""REST routes and the push channel, kept thin: validation and work live in schema.py and manager.py."""
+"""REST routes and the push channel, kept thin: validation lives in spec.py, the work in manager.py."""
 
 from __future__ import annotations
 
