@@ -344,7 +344,7 @@ export class PeakReportView extends DOMWidgetView {
       !(await this.services.confirm(
         trans.__('Launch another cluster?'),
         trans.__(
-          '%1 was launched from this report and is running. Start another one like it?',
+          '%1 was launched from this report already. Start another cluster like it?',
           this._launched
         ),
         trans.__('Launch another')
