@@ -96,6 +96,13 @@ def job_ids(cluster: Any) -> dict[str, Any]:
     return {w.job_id: name for name, w in cluster.workers.items() if getattr(w, "job_id", None)}
 
 
+def wanted(cluster: Any, name: Any) -> bool:
+    """SpecCluster: whether the worker spec ``name`` is still asked for. Scaling down drops it
+    from ``worker_spec`` first, then closes its worker (a job: cancelled) while
+    ``cluster.workers`` still holds it."""
+    return name in cluster.worker_spec
+
+
 def cancel_command(cluster: Any) -> str:
     """dask-jobqueue: the queue's cancel command (``scancel`` for SLURM)."""
     return cluster.job_cls.cancel_command

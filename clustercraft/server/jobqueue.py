@@ -202,12 +202,15 @@ class JobQueueDeployment(Deployment):
             await self.cancel_let_go(held, None)
             return True
         self.queue_error = self.close_error = None
+        # A held job whose worker is no longer asked for is being cancelled by a scale-down:
+        # its end is no loss, and replacing it would undo the scaling.
+        kept = {j: name for j, name in held.items() if internals.wanted(self.cluster, name)}
         for job_id, state in states.items():
-            if job_id in held and state.ended:
-                self.replace(job_id, held[job_id], state)
+            if job_id in kept and state.ended:
+                self.replace(job_id, kept[job_id], state)
         for job_id in set(self.submitted) - set(states):
-            if job_id in self.states and job_id in held:  # seen before, now past MinJobAge
-                self.replace(job_id, held[job_id], JobState(job_id, "GONE"))
+            if job_id in self.states and job_id in kept:  # seen before, now past MinJobAge
+                self.replace(job_id, kept[job_id], JobState(job_id, "GONE"))
         self.states = states
         await self.cancel_let_go(held, states)
         return before != (self.states, self.queue_error, self.cancel_error, len(self.ended))

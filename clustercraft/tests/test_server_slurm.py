@@ -225,3 +225,45 @@ async def test_with_a_panel_open_the_warm_standby_runs_the_slurm_cluster(
     assert not [p for p in children if "forkserver" in " ".join(p.cmdline())]
     await delete(clusters, slurm, created["id"])
     ws.close()
+
+
+async def test_a_job_cancelled_by_scaling_down_is_not_replaced(slurm):
+    """Scaling down drops a worker from ``worker_spec``, cancels its job, and only then drops
+    the job from ``cluster.workers``. A look at the queue in between sees a held job
+    CANCELLED: that is the scale-down's own cancel, not a job lost underneath."""
+    from clustercraft.server.deploy import make_deployment
+    from clustercraft.server.spec import ClusterSpec
+
+    launch = {"factory": "dask_jobqueue.SLURMCluster", "kwargs": slurm.cluster_kwargs()}
+    deployment = make_deployment(launch, ClusterSpec("scaling", 0, profile="slurm"), lambda: None)
+    await deployment.start()
+    deployment._watch.cancel()  # this test looks at the queue itself, at the chosen moment
+    try:
+        await deployment.scale(2)
+        await deployment.workers_started()
+        names = set(deployment.cluster.workers)
+        assert len(names) == 2
+        deadline = asyncio.get_running_loop().time() + WORKERS_TIMEOUT
+        while sorted((await jobs_of(slurm)).values()) != ["RUNNING", "RUNNING"]:
+            assert asyncio.get_running_loop().time() < deadline, await jobs_of(slurm)
+            await asyncio.sleep(0.5)
+        await deployment.poll()
+
+        name = max(names)
+        job_id = deployment.cluster.workers[name].job_id
+        del deployment.cluster.worker_spec[name]  # what scale(1) does first
+        await asyncio.to_thread(slurm.run, "scancel", job_id)  # what closing its job does
+        while job_id in await jobs_of(slurm):  # ended (listed with -t all only)
+            await asyncio.sleep(0.2)
+        await deployment.poll()
+
+        assert list(deployment.ended) == []  # not "cancelled outside the cluster"
+        assert set(deployment.cluster.workers) == names  # nothing submitted in its place
+
+        deployment.cluster.workers.pop(name)  # the scale-down ends: the job is let go
+        await deployment.poll()
+        assert job_id not in deployment.submitted and list(deployment.ended) == []
+        assert deployment.jobs()["running"] == 1
+    finally:
+        await deployment.close()
+    assert await asyncio.to_thread(slurm.wait_no_jobs) == {}
