@@ -127,6 +127,26 @@ describe('VerdictLine', () => {
     expect(line.node.querySelector('button')).toBeNull();
   });
 
+  it('says the verdict waits for a run while every worker is idle', () => {
+    const line = new VerdictLine({ trans });
+    const idle = worker(0, { memory_peak: 150 * 2 ** 20, ran_tasks: false });
+    line.update(cluster('a', { workers: [idle] }));
+    expect(line.node.hidden).toBe(false);
+    expect(line.node.getAttribute('data-level')).toBe('waiting');
+    expect(line.node.textContent).toBe(
+      'No task has run yet: the verdict on memory comes with the first run.'
+    );
+    // Unknown (no WorkerPeak) or not running: nothing to say.
+    line.update(cluster('a', { workers: [{ ...idle, ran_tasks: null }] }));
+    expect(line.node.textContent).toMatch(/^Largest worker peak 150\.00 MiB/);
+    line.update(cluster('a', { status: 'lost', workers: [idle] }));
+    expect(line.node.hidden).toBe(true);
+    line.update(
+      cluster('a', { workers: [idle, worker(1, { memory_peak: 2 * GiB })] })
+    );
+    expect(line.node.getAttribute('data-level')).toBe('fine');
+  });
+
   it('has a Reset peaks button only with a handler, usable while running', () => {
     const reset = jest.fn();
     const line = new VerdictLine({ trans, onResetPeaks: reset });

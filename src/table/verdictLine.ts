@@ -43,15 +43,26 @@ export class VerdictLine {
 
   readonly node: HTMLDivElement;
 
-  /** Show the verdict on `cluster`'s run; hidden while there is none. */
+  /**
+   * Show the verdict on `cluster`'s run. While its workers are known to be idle
+   * (none has started a task), say that the verdict waits for a run; hidden
+   * while nothing is known.
+   */
   update(cluster: ICluster): void {
     const found = verdict(cluster, this._trans);
-    const text = found?.text ?? '';
+    const waiting = !found && idle(cluster);
+    const text =
+      found?.text ??
+      (waiting
+        ? this._trans.__(
+            'No task has run yet: the verdict on memory comes with the first run.'
+          )
+        : '');
     if (text !== this._text.textContent) {
       this._text.textContent = text;
-      this.node.hidden = !found;
+      this.node.hidden = !text;
     }
-    const level = found?.level ?? '';
+    const level = found?.level ?? (waiting ? 'waiting' : '');
     if (level !== this.node.getAttribute(LEVEL_ATTRIBUTE)) {
       this.node.setAttribute(LEVEL_ATTRIBUTE, level);
     }
@@ -63,6 +74,16 @@ export class VerdictLine {
   private _trans: TranslationBundle;
   private _text: HTMLSpanElement;
   private _reset: HTMLButtonElement | null = null;
+}
+
+/** Running workers that report their tasks, none of which has started one. */
+function idle(cluster: ICluster): boolean {
+  const workers = cluster.workers ?? [];
+  return (
+    cluster.status === 'running' &&
+    workers.length > 0 &&
+    workers.every(worker => worker.ran_tasks === false)
+  );
 }
 
 export namespace VerdictLine {

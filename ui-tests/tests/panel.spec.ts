@@ -356,11 +356,14 @@ test('the card gives the verdict once a task has run; Reset peaks starts afresh'
   const { card } = await launch(panel, request);
   const verdict = card.locator('.jp-ClusterCraft-verdict');
   // Peaks come with the workers' heartbeats, but an idle worker's peak is no
-  // run's: no verdict until a task runs.
+  // run's: the verdict waits for a task to run.
   await expect
     .poll(async () => (await listClusters(request))[0].workers[0]?.memory_peak)
     .toBeGreaterThan(0);
-  await expect(verdict).toBeHidden();
+  await expect(verdict).toHaveText(
+    'No task has run yet: the verdict on memory comes with the first run.'
+  );
+  await expect(verdict).toHaveAttribute('data-level', 'waiting');
   await card.getByRole('button', { name: 'Insert client code' }).click();
   await expect.poll(() => page.notebook.getCellCount()).toBe(2);
   await page.notebook.runCell(1, true);
@@ -377,7 +380,8 @@ test('the card gives the verdict once a task has run; Reset peaks starts afresh'
     expect(worker.memory_peak).toBeGreaterThanOrEqual(worker.memory);
   }
   await card.getByRole('button', { name: 'Reset peaks' }).click();
-  await expect(verdict).toBeHidden(); // afresh: nothing has run since
+  // Afresh: nothing has run since.
+  await expect(verdict).toHaveAttribute('data-level', 'waiting');
 });
 
 test('Scale to 3 shows 3 rows', async ({ page, request }) => {

@@ -418,6 +418,10 @@
   border-left-color: var(--jp-error-color1);
 }
 
+.jp-ClusterCraft-verdict[data-level='waiting'] {
+  color: var(--jp-ui-font-color2);
+}
+
 .jp-ClusterCraft-workersScroller {
   max-height: 400px;
   overflow: auto;
