@@ -128,12 +128,13 @@ describe('VerdictLine', () => {
   });
 
   it('says the verdict waits for a run while every worker is idle', () => {
-    const line = new VerdictLine({ trans });
+    const line = new VerdictLine({ trans, onResetPeaks: () => undefined });
     const idle = worker(0, { memory_peak: 150 * 2 ** 20, ran_tasks: false });
     line.update(cluster('a', { workers: [idle] }));
     expect(line.node.hidden).toBe(false);
+    expect(line.node.querySelector('button')!.hidden).toBe(true);
     expect(line.node.getAttribute('data-level')).toBe('waiting');
-    expect(line.node.textContent).toBe(
+    expect(line.node.querySelector('span')!.textContent).toBe(
       'No task has run yet: the verdict on memory comes with the first run.'
     );
     // Unknown (no WorkerPeak) or not running: nothing to say.

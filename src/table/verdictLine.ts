@@ -68,6 +68,7 @@ export class VerdictLine {
     }
     if (this._reset) {
       this._reset.disabled = cluster.status !== 'running';
+      this._reset.hidden = waiting; // nothing to start afresh
     }
   }
 

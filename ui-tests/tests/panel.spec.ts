@@ -360,9 +360,12 @@ test('the card gives the verdict once a task has run; Reset peaks starts afresh'
   await expect
     .poll(async () => (await listClusters(request))[0].workers[0]?.memory_peak)
     .toBeGreaterThan(0);
-  await expect(verdict).toHaveText(
+  await expect(verdict.locator('.jp-ClusterCraft-verdictText')).toHaveText(
     'No task has run yet: the verdict on memory comes with the first run.'
   );
+  await expect(
+    verdict.getByRole('button', { name: 'Reset peaks' })
+  ).toBeHidden();
   await expect(verdict).toHaveAttribute('data-level', 'waiting');
   await card.getByRole('button', { name: 'Insert client code' }).click();
   await expect.poll(() => page.notebook.getCellCount()).toBe(2);
