@@ -1,9 +1,7 @@
 import { expect, test } from '@jupyterlab/galata';
 import type { APIRequestContext } from '@playwright/test';
 import * as path from 'path';
-import { DOCS } from './docs';
-
-const API = '/clustercraft/clusters';
+import { API, DOCS } from './helpers';
 
 async function runningCluster(request: APIRequestContext): Promise<any> {
   const response = await request.post(API, {

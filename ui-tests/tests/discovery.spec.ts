@@ -1,15 +1,8 @@
 import { expect, test } from '@jupyterlab/galata';
-import type { APIRequestContext } from '@playwright/test';
 
-const API = '/clustercraft/clusters';
+import { listClusters } from './helpers';
 
 test.describe.configure({ mode: 'serial' });
-
-async function listClusters(request: APIRequestContext): Promise<any[]> {
-  const response = await request.get(API);
-  expect(response.ok()).toBe(true);
-  return response.json();
-}
 
 test('a cluster made in a notebook appears in the panel, and leaves it when closed', async ({
   page,

@@ -1,24 +1,10 @@
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { APIRequestContext, Locator } from '@playwright/test';
 import * as path from 'path';
-import { DOCS } from './docs';
-
-const API = '/clustercraft/clusters';
+import { API, DOCS, listClusters, shutdownAll } from './helpers';
 
 // One Jupyter server serves every test: run them in order and clean up after each.
 test.describe.configure({ mode: 'serial' });
-
-async function listClusters(request: APIRequestContext): Promise<any[]> {
-  const response = await request.get(API);
-  expect(response.ok()).toBe(true);
-  return response.json();
-}
-
-async function shutdownAll(request: APIRequestContext): Promise<void> {
-  for (const cluster of await listClusters(request)) {
-    await request.delete(`${API}/${cluster.id}`);
-  }
-}
 
 async function openPanel(page: IJupyterLabPageFixture): Promise<Locator> {
   await page.locator('.jp-SideBar.jp-mod-left [title="Dask clusters"]').click();

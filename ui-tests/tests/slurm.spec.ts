@@ -1,19 +1,17 @@
 import { expect, test } from '@jupyterlab/galata';
 
-const API = '/clustercraft';
+import { listClusters, shutdownAll } from './helpers';
 
 // Whatever a failed run leaves is shut down, so that no job stays in the queue.
 test.afterEach(async ({ request }) => {
-  for (const cluster of await (await request.get(`${API}/clusters`)).json()) {
-    await request.delete(`${API}/clusters/${cluster.id}`);
-  }
+  await shutdownAll(request);
 });
 
 test('a SLURM cluster from the form: pending then running jobs, scale, shut down', async ({
   page,
   request
 }) => {
-  const profiles = await (await request.get(`${API}/profiles`)).json();
+  const profiles = await (await request.get('/clustercraft/profiles')).json();
   test.skip(
     !profiles.some((p: any) => p.name === 'slurm'),
     'SLURM is not running here (make test starts it when root with apt-get)'
@@ -64,5 +62,5 @@ test('a SLURM cluster from the form: pending then running jobs, scale, shut down
     .getByRole('button', { name: 'Shut down' })
     .click();
   await expect(card).toHaveCount(0, { timeout: 90000 });
-  expect(await (await request.get(`${API}/clusters`)).json()).toEqual([]);
+  expect(await listClusters(request)).toEqual([]);
 });

@@ -1,16 +1,12 @@
 import { expect, test } from '@jupyterlab/galata';
 import type { APIRequestContext } from '@playwright/test';
 import * as path from 'path';
-import { DOCS } from './docs';
-
-const API = '/clustercraft/clusters';
+import { API, DOCS, listClusters } from './helpers';
 
 test.describe.configure({ mode: 'serial' });
 
 async function clusterIds(request: APIRequestContext): Promise<string[]> {
-  const response = await request.get(API);
-  expect(response.ok()).toBe(true);
-  return (await response.json()).map((cluster: any) => cluster.id);
+  return (await listClusters(request)).map(cluster => cluster.id);
 }
 
 /** Add a code cell at the end and run it; its index. */
@@ -89,7 +85,7 @@ test('a Client shows a live worker table; %%peakmem shows a chart and launches i
     const panel = page.locator('#clustercraft-clusters');
     await expect(panel).toBeVisible();
     // The launched cluster, beside the notebook's own Client cluster (origin "kernel").
-    const launched = (await request.get(API).then(r => r.json())).filter(
+    const launched = (await listClusters(request)).filter(
       (cluster: any) =>
         cluster.origin === 'panel' && !before.includes(cluster.id)
     );
@@ -109,7 +105,7 @@ test('a Client shows a live worker table; %%peakmem shows a chart and launches i
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await expect(dialog).toHaveCount(0);
     expect(
-      (await request.get(API).then(r => r.json())).filter(
+      (await listClusters(request)).filter(
         (cluster: any) =>
           cluster.origin === 'panel' && !before.includes(cluster.id)
       )
