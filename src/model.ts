@@ -169,7 +169,7 @@ export class ClusterModel implements IClusterModel, IDisposable {
       method: 'POST',
       body: JSON.stringify(request)
     });
-    this.applyEvent({ type: 'cluster', cluster });
+    this._applyReply(cluster);
     return cluster;
   }
 
@@ -198,7 +198,7 @@ export class ClusterModel implements IClusterModel, IDisposable {
       method: 'PATCH',
       body: JSON.stringify(request)
     });
-    this.applyEvent({ type: 'cluster', cluster });
+    this._applyReply(cluster);
     return cluster;
   }
 
@@ -213,7 +213,7 @@ export class ClusterModel implements IClusterModel, IDisposable {
       method: 'POST',
       body: JSON.stringify({ action })
     });
-    this.applyEvent({ type: 'cluster', cluster: reply.cluster });
+    this._applyReply(reply.cluster);
     return reply;
   }
 
@@ -223,7 +223,7 @@ export class ClusterModel implements IClusterModel, IDisposable {
       `${clusterPath(id)}/reset-peaks`,
       { method: 'POST' }
     );
-    this.applyEvent({ type: 'cluster', cluster });
+    this._applyReply(cluster);
     return cluster;
   }
 
@@ -325,6 +325,17 @@ export class ClusterModel implements IClusterModel, IDisposable {
       socket.close();
     }
     this._setState('idle', null);
+  }
+
+  /**
+   * A cluster as a REST reply gave it. While the push channel is connected it
+   * already carries every state the server had, in order, and may be ahead of
+   * a reply that arrives later: a reply only adds a cluster not yet known.
+   */
+  private _applyReply(cluster: ICluster): void {
+    if (this._state !== 'connected' || !this._clusters.has(cluster.id)) {
+      this.applyEvent({ type: 'cluster', cluster });
+    }
   }
 
   /** Store a cluster; true when it is new. */

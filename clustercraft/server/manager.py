@@ -406,10 +406,9 @@ class ClusterManager(Adoption, ManagerConfig):
         if record.problem:  # it answers again
             record.problem = None
             self._notify(record)
-        if message.get("cluster"):
-            record.cluster = checked_cluster(message["cluster"])
-        if message.get("event") == "cluster":
-            self._notify(record)
+        if message.get("cluster"):  # an event, or the reply to a request: push it either way,
+            record.cluster = checked_cluster(message["cluster"])  # so the push is never behind
+            self._notify(record)  # what a REST reply says (subscribers get only what changed)
 
     def _lost(self, record: HostRecord) -> None:
         if record.id in self.records and record.status != "lost":

@@ -152,3 +152,28 @@ def test_a_delta_carries_only_what_changed():
         "upserted": [changed],
         "removed": ["tcp://w2"],
     }
+
+
+async def test_the_push_carries_every_state_a_rest_reply_gives(clusters):
+    """A REST reply is never ahead of the push channel: the browser may take the pushed state
+    as the newest, and the push never has to repeat what a reply alone said."""
+    manager = clusters.manager
+    created = await clusters.create(n_workers=1, processes=False, memory_limit="1 GiB")
+    await clusters.wait_for(created["id"], lambda c: c["status"] == "running")
+    pushed: list[dict] = []
+
+    def listen(message: dict) -> None:
+        if message.get("cluster", {}).get("id") == created["id"]:
+            pushed.append(message["cluster"])
+
+    manager.subscribe(listen)
+    try:
+        for body in ({"n_workers": 2}, {"adapt": {"minimum": 1, "maximum": 3}}, {"n_workers": 1}):
+            response = await clusters.request("PATCH", created["id"], body=body)
+            assert response.code == 200, response.body
+            assert json.loads(response.body) in pushed, body
+        response = await clusters.request("POST", created["id"], "reset-peaks", body="")
+        assert json.loads(response.body) in pushed
+    finally:
+        manager.unsubscribe(listen)
+    await clusters.request("DELETE", created["id"])

@@ -147,6 +147,47 @@ describe('ClusterModel talking to the server', () => {
     expect(model.state).toBe('idle');
   });
 
+  it('never lets a REST reply overwrite a newer pushed state', async () => {
+    const socket = new FakeSocket();
+    let answer: (value: unknown) => void = () => undefined;
+    const request = jest.fn((path: string, init?: RequestInit) =>
+      path === 'clusters' && !init
+        ? Promise.resolve([cluster('a')])
+        : new Promise(resolve => (answer = resolve))
+    );
+    const model = new ClusterModel({
+      request,
+      openEvents: () => socket as unknown as WebSocket
+    });
+    const subscription = model.subscribe();
+    await flush();
+    socket.onopen!();
+    // The PATCH is answered with the state at that moment; the push has
+    // already brought the one after it.
+    const scaled = model.scale('a', { n_workers: 1 });
+    await flush();
+    socket.push({
+      type: 'cluster',
+      cluster: cluster('a', { requested_workers: 1, n_workers: 1 })
+    });
+    answer(cluster('a', { requested_workers: 1 }));
+    await scaled;
+    expect(model.resolve('a')!.n_workers).toBe(1);
+    // A reply still adds a cluster the push has not brought yet.
+    const created = model.create({ n_workers: 1 });
+    await flush();
+    answer(cluster('b'));
+    await created;
+    expect(model.clusters.map(c => c.id)).toEqual(['a', 'b']);
+    subscription.dispose();
+    // Without the push channel, replies are all there is.
+    const again = model.scale('a', { n_workers: 2 });
+    await flush();
+    answer(cluster('a', { requested_workers: 2 }));
+    await again;
+    expect(model.resolve('a')!.requested_workers).toBe(2);
+  });
+
   it('retries with growing delays while the extension is missing', async () => {
     jest.useFakeTimers();
     const request = jest.fn().mockRejectedValue(new APIError('Not Found', 404));
